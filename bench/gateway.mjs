@@ -1,0 +1,433 @@
+#!/usr/bin/env node
+/**
+ * What the gateway costs: the same authenticated call (`GET /api/app/echo/v1` with X-Session-ID) sent straight to
+ * the management service and through the gateway in front of it, each as its own process, as in the container
+ * deployment.
+ *
+ *   pnpm bench:gateway                       (builds first)
+ *   node bench/gateway.mjs [--connections 50] [--duration 10] [--warmup 2] [--latency-duration 4] [--json FILE]
+ *
+ * Two phases, each run directly and then through the gateway, after a warm-up of both:
+ *   - load:    --connections concurrent connections for --duration seconds: throughput and latency under load;
+ *   - latency: one connection for --latency-duration seconds: what one hop adds to one request when nothing queues.
+ * Latencies are measured per response with microsecond resolution (autocannon's own histogram keeps whole
+ * milliseconds, too coarse for a sub-millisecond goal).
+ *
+ * Everything stays on loopback: the services listen on free ports of 127.0.0.1, use a temporary data dir and a
+ * unique Redis key prefix (REDIS_URL, default redis://127.0.0.1:6379), and are stopped and cleaned up on exit.
+ * The whole run is bounded (well under a minute with the defaults; a watchdog stops it at 90 s in any case).
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const require = createRequire(import.meta.url);
+
+const GOAL_ADDED_P50_MS = 1;
+const GOAL_RETAINED_PCT = 60;
+const WATCHDOG_MS = 90_000;
+
+const { values: args } = parseArgs({
+  options: {
+    connections: { type: 'string', default: '50' },
+    duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '2' },
+    'latency-duration': { type: 'string', default: '4' },
+    json: { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (args.help) {
+  process.stdout.write(
+    'usage: node bench/gateway.mjs [--connections N] [--duration S] [--warmup S] [--latency-duration S] [--json FILE]\n',
+  );
+  process.exit(0);
+}
+const CONNECTIONS = positive('connections', 1, 1000);
+const DURATION = positive('duration', 1, 15);
+const WARMUP = positive('warmup', 0, 5);
+const LATENCY_DURATION = positive('latency-duration', 0, 10);
+
+function positive(name, min, max) {
+  const value = Number(args[name]);
+  if (!Number.isInteger(value) || value < min || value > max) fail(`--${name} must be a whole number from ${min} to ${max}`);
+  return value;
+}
+
+function fail(message) {
+  process.stderr.write(`bench: ${message}\n`);
+  process.exit(1);
+}
+
+let autocannon;
+try {
+  autocannon = require('autocannon');
+} catch {
+  fail('the autocannon package is missing: it is a root devDependency, run `pnpm install` first');
+}
+
+const MAINS = {
+  management: join(ROOT, 'services/management/dist/main.js'),
+  gateway: join(ROOT, 'services/gateway/dist/main.js'),
+};
+for (const [name, main] of Object.entries(MAINS)) {
+  if (!existsSync(main)) fail(`${name} is not built (${main} is missing): run \`pnpm build\` first`);
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// Processes and cleanup
+
+const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+const PREFIX = `bench-gw-${randomBytes(4).toString('hex')}`;
+const PASSWORD = randomBytes(12).toString('hex');
+const SECRET = randomBytes(32).toString('hex');
+const dataDir = mkdtempSync(join(tmpdir(), 'shallot-bench-'));
+/** @type {{ name: string, child: import('node:child_process').ChildProcess, output: string[] }[]} */
+const children = [];
+
+/** The environment of a service: ours only, never SHALLOT_* settings inherited from the caller's shell. */
+function serviceEnv(extra) {
+  const env = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!key.startsWith('SHALLOT_') && key !== 'REDIS_URL' && key !== 'ELASTICSEARCH_URL') env[key] = value;
+  }
+  return {
+    ...env,
+    SHALLOT_HOST: '127.0.0.1',
+    SHALLOT_DATA_DIR: dataDir,
+    SHALLOT_STORE: 'sqlite',
+    SHALLOT_REDIS_PREFIX: PREFIX,
+    REDIS_URL,
+    SHALLOT_ADMIN_PASSWORD: PASSWORD,
+    SHALLOT_SECRET_KEY: SECRET,
+    SHALLOT_LOG_LEVEL: 'warn',
+    SHALLOT_RATE_LIMIT: '0',
+    ...extra,
+  };
+}
+function start(name, port, extra = {}) {
+  const child = spawn(process.execPath, [MAINS[name]], {
+    cwd: ROOT,
+    env: serviceEnv({ SHALLOT_PORT: String(port), ...extra }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const entry = { name, child, output: [] };
+  const keep = (chunk) => {
+    entry.output.push(...String(chunk).split('\n').filter(Boolean));
+    if (entry.output.length > 40) entry.output.splice(0, entry.output.length - 40);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  child.on('exit', (code, signal) => {
+    if (!stopping) {
+      process.stderr.write(`bench: ${name} exited early (code ${code}, signal ${signal}); its last output:\n`);
+      for (const line of entry.output) process.stderr.write(`  ${line}\n`);
+      cleanup().then(() => process.exit(1));
+    }
+  });
+  children.push(entry);
+  return `http://127.0.0.1:${port}`;
+}
+
+let stopping = false;
+let cleaned;
+function cleanup() {
+  cleaned ??= (async () => {
+    stopping = true;
+    await Promise.all(children.map(({ child }) => stopChild(child)));
+    await deleteRedisKeys().catch((error) => process.stderr.write(`bench: could not delete ${PREFIX}* keys: ${error.message}\n`));
+    rmSync(dataDir, { recursive: true, force: true });
+  })();
+  return cleaned;
+}
+
+function stopChild(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(killer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** Removes the keys this run created (sessions, queues…) from the shared Redis. */
+async function deleteRedisKeys() {
+  // ioredis is a dependency of the suite package; borrow it rather than adding a second Redis client.
+  const Redis = createRequire(join(ROOT, 'suite/package.json'))('ioredis');
+  const redis = new (Redis.default ?? Redis)(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2000 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${PREFIX}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.unlink(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.once(signal, () => {
+    process.stderr.write(`bench: ${signal}, stopping\n`);
+    cleanup().then(() => process.exit(130));
+  });
+}
+const watchdog = setTimeout(() => {
+  process.stderr.write(`bench: still running after ${WATCHDOG_MS / 1000} s, stopping\n`);
+  cleanup().then(() => process.exit(1));
+}, WATCHDOG_MS);
+watchdog.unref();
+
+// ------------------------------------------------------------------------------------------------------------
+// Helpers
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitReady(name, url, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`${url}/ready`, { signal: AbortSignal.timeout(2000) });
+      if (res.ok) return;
+      last = `${res.status} ${await res.text()}`;
+    } catch (error) {
+      last = error.cause?.code ?? error.message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${name} was not ready within ${timeoutMs / 1000} s (last answer: ${last})`);
+}
+
+async function login(url) {
+  const res = await fetch(`${url}/api/user/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: PASSWORD }),
+  });
+  const body = await res.json();
+  if (!res.ok || body.code !== 0 || typeof body.session_id !== 'string') {
+    throw new Error(`login failed: ${res.status} ${JSON.stringify(body)}`);
+  }
+  return body.session_id;
+}
+
+async function checkEcho(name, url, headers) {
+  const res = await fetch(`${url}/api/app/echo/v1`, { headers });
+  const body = await res.json();
+  if (res.status !== 200 || body.code !== 0 || body.caller?.username !== 'admin') {
+    throw new Error(`echo through ${name} answered ${res.status} ${JSON.stringify(body)}`);
+  }
+}
+
+/** /proc reports process times in USER_HZ ticks, 100 per second on Linux. */
+const CLOCK_TICKS = 100;
+
+/** CPU time (user + system, ms) a child process has used so far, from /proc; undefined where there is no /proc. */
+function childCpuMs(child) {
+  try {
+    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 and 15 of stat (utime, stime) are the 12th and 13th after the command name, in clock ticks.
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+/** CPU use of every process in the run so far: the two services and this one (the load generator). */
+function cpuSnapshot() {
+  const own = process.cpuUsage();
+  const snapshot = { bench: (own.user + own.system) / 1000 };
+  for (const { name, child } of children) snapshot[name] = childCpuMs(child);
+  return snapshot;
+}
+
+/** One autocannon run; latencies of 2xx responses are kept per response, in ms with sub-ms resolution. */
+async function load(url, headers, connections, duration) {
+  let samples = new Float64Array(1 << 16);
+  let count = 0;
+  const cpuBefore = cpuSnapshot();
+  const instance = autocannon({ url: `${url}/api/app/echo/v1`, method: 'GET', headers, connections, duration });
+  instance.on('response', (_client, statusCode, _bytes, responseTime) => {
+    if (statusCode < 200 || statusCode >= 300) return;
+    if (count === samples.length) {
+      const bigger = new Float64Array(samples.length * 2);
+      bigger.set(samples);
+      samples = bigger;
+    }
+    samples[count++] = responseTime;
+  });
+  const result = await instance;
+  const cpuAfter = cpuSnapshot();
+  /** CPU microseconds per request of each process, where it could be read. */
+  const cpuPerRequest = {};
+  for (const [name, before] of Object.entries(cpuBefore)) {
+    const after = cpuAfter[name];
+    if (before !== undefined && after !== undefined && count > 0) cpuPerRequest[name] = ((after - before) * 1000) / count;
+  }
+  const latencies = samples.subarray(0, count).sort();
+  const at = (q) => (count === 0 ? Number.NaN : latencies[Math.min(count - 1, Math.ceil(q * count) - 1)]);
+  const failures = result.non2xx + result.errors + result.timeouts;
+  return {
+    connections,
+    duration: result.duration,
+    requests: count,
+    failures,
+    rps: count / result.duration,
+    p50: at(0.5),
+    p90: at(0.9),
+    p99: at(0.99),
+    mean: count === 0 ? Number.NaN : latencies.reduce((sum, v) => sum + v, 0) / count,
+    cpuPerRequest,
+  };
+}
+
+const ms = (value) => (Number.isFinite(value) ? `${value.toFixed(3)} ms` : 'n/a');
+const num = (value) => Math.round(value).toLocaleString('en-US');
+
+function table(rows) {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => String(row[i]).length)));
+  const line = (row) => row.map((cell, i) => (i === 0 ? String(cell).padEnd(widths[i]) : String(cell).padStart(widths[i]))).join('  ');
+  return [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// The run
+
+async function main() {
+  const [managementPort, gatewayPort] = [await freePort(), await freePort()];
+  process.stdout.write(`bench: starting management (:${managementPort}) and gateway (:${gatewayPort}), Redis ${REDIS_URL}\n`);
+  // Management first: it creates the schema and the admin user the gateway's process then finds.
+  const management = start('management', managementPort);
+  await waitReady('management', management);
+  const unreachable = 'http://127.0.0.1:9';
+  const gateway = start('gateway', gatewayPort, {
+    SHALLOT_MANAGEMENT_URL: management,
+    SHALLOT_INGEST_URL: unreachable,
+    SHALLOT_SEARCH_URL: unreachable,
+    SHALLOT_JOB_RUNNER_URL: unreachable,
+  });
+  await waitReady('gateway', gateway);
+
+  const sessionId = await login(management);
+  const headers = { 'x-session-id': sessionId };
+  await checkEcho('management', management, headers);
+  await checkEcho('gateway', gateway, headers);
+
+  if (WARMUP > 0) {
+    process.stdout.write(`bench: warming up (${WARMUP} s each)\n`);
+    await load(management, headers, CONNECTIONS, WARMUP);
+    await load(gateway, headers, CONNECTIONS, WARMUP);
+  }
+  process.stdout.write(`bench: load, ${CONNECTIONS} connections, ${DURATION} s each\n`);
+  const loadDirect = await load(management, headers, CONNECTIONS, DURATION);
+  const loadGateway = await load(gateway, headers, CONNECTIONS, DURATION);
+  let latencyDirect;
+  let latencyGateway;
+  if (LATENCY_DURATION > 0) {
+    process.stdout.write(`bench: latency, 1 connection, ${LATENCY_DURATION} s each\n`);
+    latencyDirect = await load(management, headers, 1, LATENCY_DURATION);
+    latencyGateway = await load(gateway, headers, 1, LATENCY_DURATION);
+  }
+
+  const rows = [['run', 'conns', 'req/s', 'p50', 'p90', 'p99', 'requests', 'errors', 'CPU µs/req: mgmt', 'gateway', 'load gen']];
+  const cpu = (value) => (value === undefined ? 'n/a' : value.toFixed(0));
+  const add = (label, r) =>
+    rows.push([
+      label,
+      r.connections,
+      num(r.rps),
+      ms(r.p50),
+      ms(r.p90),
+      ms(r.p99),
+      num(r.requests),
+      r.failures,
+      cpu(r.cpuPerRequest.management),
+      label.startsWith('via') ? cpu(r.cpuPerRequest.gateway) : '-',
+      cpu(r.cpuPerRequest.bench),
+    ]);
+  add('direct (management)', loadDirect);
+  add('via gateway', loadGateway);
+  if (latencyDirect && latencyGateway) {
+    add('direct, 1 connection', latencyDirect);
+    add('via gateway, 1 connection', latencyGateway);
+  }
+  const retained = (loadGateway.rps / loadDirect.rps) * 100;
+  const addedLoaded = loadGateway.p50 - loadDirect.p50;
+  const addedUnloaded = latencyDirect && latencyGateway ? latencyGateway.p50 - latencyDirect.p50 : undefined;
+  const errors = [loadDirect, loadGateway, latencyDirect, latencyGateway].filter(Boolean).reduce((sum, r) => sum + r.failures, 0);
+
+  const verdict = (ok) => (ok ? 'met' : 'NOT met');
+  const lines = [
+    '',
+    `GET /api/app/echo/v1 (session auth, SQLite, Redis), node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model.trim()}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    '',
+    table(rows),
+    '',
+    `throughput retained through the gateway: ${retained.toFixed(1)} %   (goal >= ${GOAL_RETAINED_PCT} %: ${verdict(retained >= GOAL_RETAINED_PCT)})`,
+    addedUnloaded === undefined
+      ? `added p50 latency, ${CONNECTIONS} connections: ${ms(addedLoaded)}`
+      : `added p50 latency, 1 connection: ${ms(addedUnloaded)}   (goal < ${GOAL_ADDED_P50_MS} ms: ${verdict(addedUnloaded < GOAL_ADDED_P50_MS)})`,
+    `added p50 latency, ${CONNECTIONS} connections: ${ms(addedLoaded)}   (under saturation this is mostly queueing: connections / throughput)`,
+  ];
+  if (errors > 0) lines.push(`WARNING: ${errors} requests failed (non-2xx, errors or timeouts); the figures are suspect`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+
+  if (args.json) {
+    const report = {
+      date: new Date().toISOString(),
+      node: process.version,
+      cpus: availableParallelism(),
+      cpuModel: cpus()[0]?.model.trim(),
+      memoryGiB: Number((totalmem() / 2 ** 30).toFixed(1)),
+      connections: CONNECTIONS,
+      duration: DURATION,
+      load: { direct: loadDirect, gateway: loadGateway },
+      latency: latencyDirect ? { direct: latencyDirect, gateway: latencyGateway } : undefined,
+      retainedPct: retained,
+      addedP50LoadedMs: addedLoaded,
+      addedP50UnloadedMs: addedUnloaded,
+      errors,
+    };
+    writeFileSync(args.json, `${JSON.stringify(report, null, 2)}\n`);
+  }
+  return errors === 0;
+}
+
+main().then(
+  async (ok) => {
+    await cleanup();
+    process.exit(ok ? 0 : 1);
+  },
+  async (error) => {
+    process.stderr.write(`bench: ${error.stack ?? error}\n`);
+    for (const { name, output } of children) {
+      if (output.length === 0) continue;
+      process.stderr.write(`--- last output of ${name}:\n${output.map((l) => `  ${l}`).join('\n')}\n`);
+    }
+    await cleanup();
+    process.exit(1);
+  },
+);

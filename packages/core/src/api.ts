@@ -1,0 +1,84 @@
+/** Registers a service's handlers for the descriptors it owns; a missing handler fails startup by name. */
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
+import { API, type ApiDescriptor, ErrorResponse, type ParamsOf, type ResponseOf, type ServiceName, routePaths } from '@shallot/schemas';
+import { authorize } from './auth.js';
+import type { Caller } from './identity.js';
+
+export interface ApiCall<D extends ApiDescriptor> {
+  params: ParamsOf<D>;
+  caller: Caller | null;
+  request: FastifyRequest;
+  reply: FastifyReply;
+}
+
+export type ApiHandler<D extends ApiDescriptor> = (call: ApiCall<D>) => Promise<ResponseOf<D>>;
+
+export interface Implementation {
+  descriptor: ApiDescriptor;
+  handler: ApiHandler<ApiDescriptor>;
+}
+
+/** Pairs a descriptor with its handler, keeping the handler's parameter and response types. */
+export function implement<D extends ApiDescriptor>(descriptor: D, handler: ApiHandler<D>): Implementation {
+  return { descriptor, handler: handler as unknown as ApiHandler<ApiDescriptor> };
+}
+
+/** Route schema plus the OpenAPI fields @fastify/swagger reads. */
+export type DocumentedSchema = FastifySchema & { summary?: string; tags?: string[]; hide?: boolean };
+
+const BODYLESS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
+
+function mergedParams(request: FastifyRequest): Record<string, unknown> {
+  const query = request.query && typeof request.query === 'object' ? (request.query as Record<string, unknown>) : {};
+  const body =
+    request.body && typeof request.body === 'object' && !Array.isArray(request.body)
+      ? (request.body as Record<string, unknown>)
+      : undefined;
+  return body ? { ...query, ...body } : { ...query };
+}
+
+/** The descriptors of one service, from the suite's list (or a given one, for tests). */
+export function descriptorsOf(service: ServiceName, api: readonly ApiDescriptor[] = API): ApiDescriptor[] {
+  return api.filter((d) => d.service === service);
+}
+
+export interface RegisterApiOptions {
+  service: ServiceName;
+  implementations: readonly Implementation[];
+  /** Defaults to the suite's descriptor list. */
+  api?: readonly ApiDescriptor[];
+}
+
+export function registerApi(app: FastifyInstance, options: RegisterApiOptions): void {
+  const byName = new Map(options.implementations.map((i) => [i.descriptor.name + i.descriptor.namespace, i]));
+  for (const descriptor of descriptorsOf(options.service, options.api)) {
+    const implementation = byName.get(descriptor.name + descriptor.namespace);
+    if (!implementation) {
+      throw new Error(`Service ${options.service} has no handler for API descriptor "${descriptor.name}" (${descriptor.namespace})`);
+    }
+    for (const url of routePaths(descriptor)) {
+      for (const method of descriptor.methods) {
+        const schema: DocumentedSchema = {
+          summary: descriptor.summary,
+          tags: [options.service],
+          response: { 200: descriptor.response, '4xx': ErrorResponse, '5xx': ErrorResponse },
+        };
+        if (descriptor.params) {
+          if (BODYLESS.has(method)) schema.querystring = descriptor.params;
+          else schema.body = descriptor.params;
+        }
+        app.route({
+          method,
+          url,
+          schema,
+          preHandler: async (request) => {
+            request.caller = await app.sessions.resolve(request);
+            authorize(request.caller, descriptor.privilege);
+          },
+          handler: (request, reply) =>
+            implementation.handler({ params: mergedParams(request) as never, caller: request.caller, request, reply }),
+        });
+      }
+    }
+  }
+}

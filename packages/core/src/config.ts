@@ -1,0 +1,69 @@
+/** Typed configuration from environment variables, with the defaults an embedded install needs. */
+import { type Static, Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+/** Each setting: its environment variable, its schema and its default. */
+const SETTINGS = {
+  host: { env: 'SHALLOT_HOST', schema: Type.String({ minLength: 1 }), default: '127.0.0.1' },
+  port: { env: 'SHALLOT_PORT', schema: Type.Integer({ minimum: 0, maximum: 65535 }), default: 8080 },
+  dataDir: { env: 'SHALLOT_DATA_DIR', schema: Type.String({ minLength: 1 }), default: './data' },
+  store: {
+    env: 'SHALLOT_STORE',
+    schema: Type.Union([Type.Literal('sqlite'), Type.Literal('elasticsearch')]),
+    default: 'sqlite',
+  },
+  elasticsearchUrl: { env: 'ELASTICSEARCH_URL', schema: Type.String(), default: '' },
+  elasticsearchPrefix: { env: 'SHALLOT_ES_PREFIX', schema: Type.String({ pattern: '^[a-z0-9_-]*$' }), default: 'shallot-' },
+  redisUrl: { env: 'REDIS_URL', schema: Type.String(), default: '' },
+  redisPrefix: { env: 'SHALLOT_REDIS_PREFIX', schema: Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }), default: 'shallot' },
+  secretKey: { env: 'SHALLOT_SECRET_KEY', schema: Type.String(), default: '' },
+  adminPassword: { env: 'SHALLOT_ADMIN_PASSWORD', schema: Type.String(), default: '' },
+  serverId: { env: 'SHALLOT_SERVER_ID', schema: Type.String({ pattern: '^[A-Za-z0-9_.-]*$' }), default: '' },
+  logLevel: {
+    env: 'SHALLOT_LOG_LEVEL',
+    schema: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
+    default: 'info',
+  },
+  bodyLimit: { env: 'SHALLOT_BODY_LIMIT', schema: Type.Integer({ minimum: 1024 }), default: 32 * 1024 * 1024 },
+  rateLimitPerMinute: { env: 'SHALLOT_RATE_LIMIT', schema: Type.Integer({ minimum: 0 }), default: 0 },
+  sessionDays: { env: 'SHALLOT_SESSION_DAYS', schema: Type.Integer({ minimum: 1 }), default: 365 },
+  shutdownTimeoutMs: { env: 'SHALLOT_SHUTDOWN_TIMEOUT_MS', schema: Type.Integer({ minimum: 0 }), default: 10_000 },
+  heartbeatSeconds: { env: 'SHALLOT_HEARTBEAT_SECONDS', schema: Type.Integer({ minimum: 1 }), default: 10 },
+  ingestUrl: { env: 'SHALLOT_INGEST_URL', schema: Type.String(), default: 'http://127.0.0.1:8081' },
+  searchUrl: { env: 'SHALLOT_SEARCH_URL', schema: Type.String(), default: 'http://127.0.0.1:8082' },
+  managementUrl: { env: 'SHALLOT_MANAGEMENT_URL', schema: Type.String(), default: 'http://127.0.0.1:8083' },
+  jobRunnerUrl: { env: 'SHALLOT_JOB_RUNNER_URL', schema: Type.String(), default: 'http://127.0.0.1:8084' },
+} as const;
+
+type Settings = typeof SETTINGS;
+export type Config = { -readonly [K in keyof Settings]: Static<Settings[K]['schema']> };
+
+/** Every environment variable Shallot reads (deployment files may set only these). */
+export const CONFIG_ENV_VARS: readonly string[] = Object.values(SETTINGS).map((s) => s.env);
+
+export class ConfigError extends Error {
+  readonly kind = 'config';
+}
+
+/** Reads the configuration; an invalid value fails with the variable's name and what it expects. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const config: Record<string, unknown> = {};
+  for (const [key, setting] of Object.entries(SETTINGS)) {
+    if (key in overrides) {
+      config[key] = overrides[key as keyof Config];
+      continue;
+    }
+    const raw = env[setting.env];
+    if (raw === undefined || raw === '') {
+      config[key] = setting.default;
+      continue;
+    }
+    const value = Value.Convert(setting.schema, raw);
+    if (!Value.Check(setting.schema, value)) {
+      const first = Value.Errors(setting.schema, value).First();
+      throw new ConfigError(`${setting.env}=${JSON.stringify(raw)} is invalid: ${first?.message ?? 'unexpected value'}`);
+    }
+    config[key] = value;
+  }
+  return config as Config;
+}

@@ -1,0 +1,61 @@
+/**
+ * The error catalog. Every error a user can see is one of these: a code (`SHALLOT_ERR_*`), its REST `kind`
+ * (the `code` field of `{code, description}`), and an HTTP status for versioned URLs.
+ */
+import createError, { type FastifyErrorConstructor } from '@fastify/error';
+
+export type ErrorKind =
+  | 'api'
+  | 'session'
+  | 'access'
+  | 'notfound'
+  | 'rate'
+  | 'login'
+  | 'user'
+  | 'user_exists'
+  | 'conflict'
+  | 'unavailable'
+  | 'internal';
+
+/** HTTP statuses of the spec's error codes; any other kind is 500. */
+export const STATUS_BY_KIND: Record<ErrorKind, number> = {
+  api: 400,
+  session: 403,
+  access: 403,
+  notfound: 404,
+  rate: 429,
+  login: 500,
+  user: 500,
+  user_exists: 500,
+  conflict: 409,
+  unavailable: 503,
+  internal: 500,
+};
+
+function define(kind: ErrorKind, message = '%s'): FastifyErrorConstructor {
+  return createError(`SHALLOT_ERR_${kind.toUpperCase()}`, message, STATUS_BY_KIND[kind]);
+}
+
+export const Errors = {
+  api: define('api'),
+  session: define('session'),
+  access: define('access'),
+  notfound: define('notfound'),
+  rate: define('rate'),
+  login: define('login'),
+  user: define('user'),
+  userExists: define('user_exists'),
+  conflict: define('conflict'),
+  unavailable: define('unavailable'),
+  internal: define('internal'),
+} as const;
+
+const KIND_BY_CODE = new Map<string, ErrorKind>(
+  (Object.keys(STATUS_BY_KIND) as ErrorKind[]).map((kind) => [`SHALLOT_ERR_${kind.toUpperCase()}`, kind]),
+);
+
+/** The REST kind of a catalog error, or undefined for anything else. */
+export function kindOf(error: unknown): ErrorKind | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? KIND_BY_CODE.get(code) : undefined;
+}

@@ -1,0 +1,68 @@
+/** The pieces every service process shares: the Fastify instance, the standard plugins, and running it alone. */
+import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify';
+import { authPlugin } from './auth.js';
+import { type Config, loadConfig } from './config.js';
+import { type ServiceContext, closeContext, openContext } from './context.js';
+import { healthPlugin } from './health.js';
+import { generateId } from './ids.js';
+import { serve } from './lifecycle.js';
+import { loggerOptions } from './logger.js';
+import { standardResponsesPlugin } from './responses.js';
+
+export interface ServicePluginOptions {
+  ctx: ServiceContext;
+}
+
+export type ServicePlugin<T extends ServicePluginOptions = ServicePluginOptions> = FastifyPluginAsync<T>;
+
+export function createApp(config: Config, options: FastifyServerOptions = {}): FastifyInstance {
+  return Fastify({
+    logger: loggerOptions(config.logLevel),
+    bodyLimit: config.bodyLimit,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => generateId('rq'),
+    trustProxy: true,
+    ...options,
+  });
+}
+
+/** Standard responses, auth and health on an app, for one service or the whole suite. */
+export async function prepareApp(app: FastifyInstance, ctx: ServiceContext, service: string): Promise<void> {
+  await app.register(standardResponsesPlugin);
+  await app.register(authPlugin, {
+    store: ctx.store,
+    redis: ctx.redis,
+    secretKey: ctx.secretKey,
+    sessionDays: ctx.config.sessionDays,
+  });
+  await app.register(healthPlugin, {
+    service,
+    checks: { redis: () => ctx.redis.client.ping(), store: () => ctx.store.ping() },
+  });
+}
+
+export interface RunServiceOptions {
+  service: string;
+  defaultPort: number;
+  plugin: ServicePlugin;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** `main.ts` of a service: config from the environment, context, plugin, listen, graceful shutdown. */
+export async function runService(options: RunServiceOptions): Promise<FastifyInstance> {
+  const env = options.env ?? process.env;
+  const config = loadConfig(env, env.SHALLOT_PORT ? {} : { port: options.defaultPort });
+  const ctx = await openContext(config);
+  const app = createApp(config);
+  await prepareApp(app, ctx, options.service);
+  await app.register(options.plugin, { ctx });
+  // Registered last so it runs after the services' own onClose hooks, which still need Redis and the store.
+  app.addHook('onClose', () => closeContext(ctx));
+  await serve(app, {
+    host: config.host,
+    port: config.port,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
+    onListening: (url) => app.log.info(`${options.service} listening on ${url}`),
+  });
+  return app;
+}

@@ -1,0 +1,58 @@
+/** Test wiring shared by every package: a real Redis under a unique prefix and a real SQLite file in a temp dir. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { type Config, loadConfig } from './config.js';
+import { type ServiceContext, closeContext, openContext } from './context.js';
+import { randomToken } from './ids.js';
+
+export const TEST_REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+
+/** Something with a teardown hook, as tap's `t` is. */
+export interface Teardownable {
+  teardown(fn: () => unknown): void;
+}
+
+/** A config with its own data dir and Redis prefix, both removed when the test ends. */
+export function testConfig(t: Teardownable, overrides: Partial<Config> = {}): Config {
+  const dataDir = mkdtempSync(join(tmpdir(), 'shallot-test-'));
+  const redisPrefix = `test-${randomToken(6)}`;
+  t.teardown(async () => {
+    rmSync(dataDir, { recursive: true, force: true });
+    await deleteRedisPrefix(TEST_REDIS_URL, redisPrefix);
+  });
+  return loadConfig(
+    {},
+    {
+      dataDir,
+      redisUrl: TEST_REDIS_URL,
+      redisPrefix,
+      logLevel: 'silent',
+      adminPassword: 'admin-test-password',
+      shutdownTimeoutMs: 5000,
+      ...overrides,
+    },
+  );
+}
+
+export async function testContext(t: Teardownable, overrides: Partial<Config> = {}): Promise<ServiceContext> {
+  const ctx = await openContext(testConfig(t, overrides));
+  t.teardown(() => closeContext(ctx));
+  return ctx;
+}
+
+export async function deleteRedisPrefix(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}

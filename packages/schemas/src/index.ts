@@ -1,0 +1,5 @@
+export * from './descriptor.js';
+export * from './responses.js';
+export * from './queues.js';
+export * from './records/user.js';
+export * from './api/index.js';

@@ -1,0 +1,2 @@
+/** Task-monitor (Leek) schemas: agent documents and their states. */
+export * from './documents.js';

@@ -1,0 +1,301 @@
+/**
+ * Indexes on Elasticsearch: an index per (spec, scope) named `<prefix><name>[-<scope>]`, created from an index template;
+ * merges as stored Painless scripts run by scripted upserts with `retry_on_conflict`.
+ */
+import type { estypes } from '@elastic/elasticsearch';
+import { StoreError, invalid } from '../errors.js';
+import { type MergeRegistry, replaceMerge } from '../merges.js';
+import type { Aggregation, AggregationResult, Query } from '../query/ast.js';
+import { checkAggs, checkPage, checkQuery, checkSort } from '../query/check.js';
+import { compileAggs, compileQuery, compileSort } from '../query/es.js';
+import { type ResolvedSpec, resolveSpec } from '../spec.js';
+import type { BulkResult, Doc, IndexSpec, Indexes, MergeDefinition, Scope, SearchRequest, SearchResult } from '../types.js';
+import { checkId, checkScope, isPlainObject } from '../validate.js';
+import type { EsContext } from './context.js';
+import { esReason, kindForStatus } from './errors.js';
+import { indexMappings } from './mappings.js';
+
+/** Scripted updates of one document by concurrent writers are retried this often. */
+export const RETRY_ON_CONFLICT = 10;
+/** Documents per bulk request. */
+export const BULK_CHUNK_DOCS = 5000;
+
+const totalOf = (total: number | estypes.SearchTotalHits | undefined): number => (typeof total === 'number' ? total : (total?.value ?? 0));
+
+/** What an aggregation returns over no documents (Elasticsearch omits aggregations when no index exists yet). */
+export function emptyAggregations(aggs: Record<string, Aggregation>): Record<string, AggregationResult> {
+  const out: Record<string, AggregationResult> = {};
+  for (const [name, agg] of Object.entries(aggs)) {
+    if ('terms' in agg) out[name] = { doc_count_error_upper_bound: 0, sum_other_doc_count: 0, buckets: [] };
+    else if ('histogram' in agg || 'date_histogram' in agg) out[name] = { buckets: [] };
+    else if ('filter' in agg) out[name] = { doc_count: 0, ...(agg.aggs === undefined ? {} : emptyAggregations(agg.aggs)) };
+    else if ('stats' in agg) out[name] = { count: 0, min: null, max: null, avg: null, sum: 0 };
+    else if ('sum' in agg || 'cardinality' in agg) out[name] = { value: 0 };
+    else out[name] = { value: null };
+  }
+  return out;
+}
+
+export class EsIndexes implements Indexes {
+  readonly #es: EsContext;
+  readonly #merges: MergeRegistry;
+  readonly #specs = new Map<string, ResolvedSpec>();
+  /** Stored scripts put in this process, by merge name, with the source they were put with. */
+  readonly #scripts = new Map<string, { source: string; put: Promise<void> }>();
+
+  constructor(es: EsContext, merges: MergeRegistry) {
+    this.#es = es;
+    this.#merges = merges;
+  }
+
+  #base(name: string): string {
+    return `${this.#es.prefix}${name}`;
+  }
+
+  /** `<prefix><name>` for the unscoped '' scope, `<prefix><name>-<scope>` otherwise. */
+  indexName(index: string, scope: Scope): string {
+    checkScope(scope);
+    return scope === '' ? this.#base(index) : `${this.#base(index)}-${scope}`;
+  }
+
+  scriptId(merge: string): string {
+    return `${this.#es.prefix}merge-${merge}`;
+  }
+
+  async ensure(spec: IndexSpec): Promise<void> {
+    const resolved = resolveSpec(spec);
+    const base = this.#base(resolved.name);
+    const mappings = indexMappings(resolved);
+    await this.#es.call(`put index template ${base}`, () =>
+      this.#es.client.indices.putIndexTemplate({
+        name: base,
+        index_patterns: [base, `${base}-*`],
+        // Longer names are more specific: overlapping templates of different prefixes never share a priority.
+        priority: 100 + base.length,
+        template: { mappings },
+      }),
+    );
+    // Indices created before a spec change get the new fields (a changed field type fails here with 'invalid').
+    await this.#es.orMissing(
+      `update mappings of ${base}`,
+      () =>
+        this.#es.client.indices.putMapping({
+          index: [base, `${base}-*`],
+          allow_no_indices: true,
+          ignore_unavailable: true,
+          expand_wildcards: 'open',
+          dynamic: mappings.dynamic,
+          properties: mappings.properties ?? {},
+        }),
+      undefined,
+    );
+    this.#specs.set(resolved.name, resolved);
+    if (resolved.merge !== undefined && resolved.merge !== 'replace') {
+      const merge = this.#mergeIfRegistered(resolved.merge);
+      if (merge !== undefined) await this.#ensureScript(merge);
+    }
+  }
+
+  #mergeIfRegistered(name: string): MergeDefinition | undefined {
+    try {
+      return this.#merges.get(name);
+    } catch {
+      return undefined;
+    }
+  }
+
+  #ensureScript(merge: MergeDefinition): Promise<void> {
+    const known = this.#scripts.get(merge.name);
+    if (known !== undefined && known.source === merge.painless) return known.put;
+    const id = this.scriptId(merge.name);
+    const put = this.#es
+      .call(`put merge script ${id}`, async () => {
+        await this.#es.client.putScript({ id, script: { lang: 'painless', source: merge.painless } });
+      })
+      .catch((error: unknown) => {
+        this.#scripts.delete(merge.name);
+        throw error;
+      });
+    this.#scripts.set(merge.name, { source: merge.painless, put });
+    return put;
+  }
+
+  #spec(index: string): ResolvedSpec {
+    const resolved = this.#specs.get(index);
+    if (resolved === undefined) throw new StoreError('notfound', `index "${index}" is not declared: call store.indexes.ensure(spec) for it at startup`);
+    return resolved;
+  }
+
+  /** The merge to run, with its stored script in place; undefined when documents simply replace. */
+  async #merge(resolved: ResolvedSpec): Promise<MergeDefinition | undefined> {
+    const merge = this.#merges.get(resolved.merge ?? 'replace');
+    if (merge === replaceMerge) return undefined;
+    await this.#ensureScript(merge);
+    return merge;
+  }
+
+  async get(index: string, scope: Scope, id: string): Promise<Doc | undefined> {
+    this.#spec(index);
+    const name = this.indexName(index, scope);
+    const response = await this.#es.orMissing(`get ${name} "${id}"`, () => this.#es.client.get<Doc>({ index: name, id: checkId(id) }), undefined);
+    return response?.found === true ? response._source : undefined;
+  }
+
+  async upsert(index: string, scope: Scope, doc: Doc): Promise<Doc | undefined> {
+    const resolved = this.#spec(index);
+    const name = this.indexName(index, scope);
+    if (!isPlainObject(doc)) throw invalid('a document must be an object');
+    const id = checkId(doc.id);
+    const merge = await this.#merge(resolved);
+    if (merge === undefined) {
+      await this.#es.call(`index into ${name}`, () => this.#es.client.index({ index: name, id, document: doc, refresh: this.#es.refresh }));
+      return doc;
+    }
+    const response = await this.#es.call(`merge "${merge.name}" into ${name}`, () =>
+      this.#es.client.update<Record<string, unknown>, Record<string, never>, Doc>({
+        index: name,
+        id,
+        script: { id: this.scriptId(merge.name), params: { incoming: doc } },
+        scripted_upsert: true,
+        upsert: {},
+        retry_on_conflict: RETRY_ON_CONFLICT,
+        refresh: this.#es.refresh,
+        _source: true,
+      }),
+    );
+    if (response.result === 'noop' && response.get?._source === undefined) return this.get(index, scope, id);
+    return response.get?._source;
+  }
+
+  /**
+   * Bulk requests of BULK_CHUNK_DOCS documents. Elasticsearch bulk is not atomic: when any item fails this throws,
+   * and the documents that succeeded stay written. Retrying the whole call is safe for idempotent merges
+   * (replace, shallow, max-like merges); a counting merge would count the written ones twice.
+   */
+  async bulkUpsert(index: string, scope: Scope, docs: Doc[]): Promise<BulkResult> {
+    const resolved = this.#spec(index);
+    const name = this.indexName(index, scope);
+    if (!Array.isArray(docs)) throw invalid('docs must be an array');
+    for (const doc of docs) {
+      if (!isPlainObject(doc)) throw invalid('a document must be an object');
+      checkId(doc.id);
+    }
+    if (docs.length === 0) return { written: 0, unchanged: 0 };
+    const merge = await this.#merge(resolved);
+    let written = 0;
+    let unchanged = 0;
+    const chunks = Math.ceil(docs.length / BULK_CHUNK_DOCS);
+    for (let chunk = 0; chunk < chunks; chunk++) {
+      const slice = docs.slice(chunk * BULK_CHUNK_DOCS, (chunk + 1) * BULK_CHUNK_DOCS);
+      const operations: unknown[] = [];
+      for (const doc of slice) {
+        if (merge === undefined) operations.push({ index: { _index: name, _id: doc.id } }, doc);
+        else {
+          operations.push(
+            { update: { _index: name, _id: doc.id, retry_on_conflict: RETRY_ON_CONFLICT } },
+            { script: { id: this.scriptId(merge.name), params: { incoming: doc } }, scripted_upsert: true, upsert: {} },
+          );
+        }
+      }
+      const last = chunk === chunks - 1;
+      const response = await this.#es.call(`bulk upsert into ${name}`, () =>
+        this.#es.client.bulk({ operations: operations as estypes.BulkOperationContainer[], refresh: last && chunks === 1 ? this.#es.refresh : false }),
+      );
+      const failures: Array<{ id: string; status: number; reason: string }> = [];
+      for (const item of response.items) {
+        const result = item.update ?? item.index;
+        if (result === undefined) continue;
+        if (result.error !== undefined) {
+          failures.push({ id: String(result._id), status: result.status, reason: esReason({ error: result.error }) ?? result.error.type });
+        } else if (result.result === 'noop') unchanged++;
+        else written++;
+      }
+      if (failures.length > 0) {
+        const first = failures[0];
+        throw new StoreError(
+          kindForStatus(first?.status),
+          `bulk upsert into ${name}: ${failures.length} of ${slice.length} documents failed (${written} written before; Elasticsearch bulk is not atomic, retrying is safe for idempotent merges); first: "${first?.id}": ${first?.reason}`,
+        );
+      }
+    }
+    if (chunks > 1 && this.#es.refresh !== false) await this.#es.call(`refresh ${name}`, () => this.#es.client.indices.refresh({ index: name }));
+    return { written, unchanged };
+  }
+
+  async search(index: string, scope: Scope, request: SearchRequest = {}): Promise<SearchResult> {
+    const resolved = this.#spec(index);
+    const name = this.indexName(index, scope);
+    const query = request.query === undefined ? undefined : checkQuery(request.query, resolved);
+    const sort = request.sort === undefined ? undefined : checkSort(request.sort, resolved);
+    const aggs = request.aggs === undefined ? undefined : checkAggs(request.aggs, resolved);
+    const { offset, limit } = checkPage(request.offset, request.limit);
+    const response = await this.#es.call(`search ${name}`, () =>
+      this.#es.client.search<Doc, Record<string, estypes.AggregationsAggregate>>({
+        index: name,
+        query: compileQuery(query, resolved),
+        sort: compileSort(sort, resolved),
+        from: offset,
+        size: limit,
+        track_total_hits: true,
+        ignore_unavailable: true,
+        allow_no_indices: true,
+        ...(aggs === undefined ? {} : { aggs: compileAggs(aggs, resolved) }),
+      }),
+    );
+    const result: SearchResult = {
+      total: totalOf(response.hits.total),
+      hits: response.hits.hits.flatMap((h) => (h._source === undefined ? [] : [h._source])),
+    };
+    if (aggs !== undefined) {
+      // Over no index (a scope never written) Elasticsearch may omit aggregations: fill them in with empty results.
+      result.aggregations = { ...emptyAggregations(aggs), ...(response.aggregations as unknown as Record<string, AggregationResult> | undefined) };
+    }
+    return result;
+  }
+
+  async count(index: string, scope: Scope, query?: Query): Promise<number> {
+    const resolved = this.#spec(index);
+    const name = this.indexName(index, scope);
+    const q = query === undefined ? undefined : checkQuery(query, resolved);
+    const response = await this.#es.call(`count ${name}`, () =>
+      this.#es.client.count({ index: name, query: compileQuery(q, resolved), ignore_unavailable: true, allow_no_indices: true }),
+    );
+    return response.count;
+  }
+
+  async deleteByQuery(index: string, scope: Scope, query?: Query): Promise<number> {
+    const resolved = this.#spec(index);
+    const name = this.indexName(index, scope);
+    const q = query === undefined ? undefined : checkQuery(query, resolved);
+    const response = await this.#es.orMissing(
+      `delete by query in ${name}`,
+      () =>
+        this.#es.client.deleteByQuery({
+          index: name,
+          query: compileQuery(q, resolved),
+          refresh: true,
+          conflicts: 'proceed',
+          ignore_unavailable: true,
+          allow_no_indices: true,
+        }),
+      undefined,
+    );
+    return response?.deleted ?? 0;
+  }
+
+  async dropScope(index: string, scope: Scope): Promise<number> {
+    this.#spec(index);
+    const name = this.indexName(index, scope);
+    const count = await this.count(index, scope);
+    await this.#es.orMissing(`delete index ${name}`, () => this.#es.client.indices.delete({ index: name, ignore_unavailable: true }), undefined);
+    return count;
+  }
+
+  async stats(index: string, scope: Scope): Promise<{ count: number; bytes: number }> {
+    this.#spec(index);
+    const name = this.indexName(index, scope);
+    const response = await this.#es.orMissing(`stats of ${name}`, () => this.#es.client.indices.stats({ index: name, metric: ['docs', 'store'] }), undefined);
+    const primaries = response?._all.primaries;
+    return { count: await this.count(index, scope), bytes: primaries?.store?.size_in_bytes ?? 0 };
+  }
+}

@@ -1,0 +1,36 @@
+/** @shallot/store: collections and searchable indexes behind one interface, on sqlite or Elasticsearch. */
+import { ElasticsearchStore, type ElasticsearchStoreOptions } from './elasticsearch/engine.js';
+import { StoreError } from './errors.js';
+import { SqliteStore, type SqliteStoreOptions } from './sqlite/engine.js';
+import type { Store } from './types.js';
+
+export type * from './types.js';
+export * from './query/ast.js';
+export { StoreError, STORE_ERROR_KINDS, isStoreError, type StoreErrorKind } from './errors.js';
+export { BUILTIN_MERGES, replaceMerge, shallowMerge } from './merges.js';
+export { DEFAULT_LIMIT, MAX_BUCKETS, MAX_RESULT_WINDOW, checkAggs, checkQuery, checkSort } from './query/check.js';
+export { compileAggs as compileAggsToEs, compileQuery as compileQueryToEs, compileSort as compileSortToEs } from './query/es.js';
+export { SqlCompiler, type Sql } from './query/sql.js';
+export { type ResolvedSpec, resolveSpec } from './spec.js';
+export { toEpochMs } from './dates.js';
+export { NAME_PATTERN, SCOPE_PATTERN, FIELD_PATTERN } from './validate.js';
+export { SqliteStore, BUSY_TIMEOUT_MS, type SqliteStoreOptions } from './sqlite/engine.js';
+export { MIGRATIONS, SCHEMA_VERSION } from './sqlite/migrations.js';
+export { ElasticsearchStore, DEFAULT_PREFIX, type ElasticsearchStoreOptions } from './elasticsearch/engine.js';
+
+export type StoreOptions = ({ engine: 'sqlite' } & SqliteStoreOptions) | ({ engine: 'elasticsearch' } & ElasticsearchStoreOptions);
+
+/**
+ * Opens a store. sqlite opens (and migrates) the file; Elasticsearch connects lazily (use `ping()` to check it).
+ * Both come with the built-in merges `replace` and `shallow` registered.
+ */
+export async function openStore(options: StoreOptions): Promise<Store> {
+  switch (options.engine) {
+    case 'sqlite':
+      return SqliteStore.open(options);
+    case 'elasticsearch':
+      return new ElasticsearchStore(options);
+    default:
+      throw new StoreError('invalid', `unknown store engine ${JSON.stringify((options as { engine?: unknown }).engine)}: use 'sqlite' or 'elasticsearch'`);
+  }
+}

@@ -1,0 +1,115 @@
+/** Compiles the query AST, sorts and aggregations to Elasticsearch DSL; text fields sort and bucket on their `.keyword` sub-field. */
+import type { estypes } from '@elastic/elasticsearch';
+import { invalid } from '../errors.js';
+import { type ResolvedSpec, fieldType } from '../spec.js';
+import type { Aggregation, Query, SortSpec } from './ast.js';
+
+/** The sub-field that makes text fields sortable and aggregatable. */
+export const TEXT_KEYWORD_SUBFIELD = 'keyword';
+
+/** The field to use where Elasticsearch needs doc values (sort, terms, cardinality). */
+function docValuesField(spec: ResolvedSpec, field: string, usedBy: string): string {
+  return fieldType(spec, field, usedBy) === 'text' ? `${field}.${TEXT_KEYWORD_SUBFIELD}` : field;
+}
+
+export function compileQuery(query: Query | undefined, spec: ResolvedSpec): estypes.QueryDslQueryContainer {
+  if (query === undefined) return { match_all: {} };
+  if ('bool' in query) {
+    const b = query.bool;
+    const out: estypes.QueryDslBoolQuery = {};
+    if (b.must !== undefined) out.must = b.must.map((q) => compileQuery(q, spec));
+    if (b.filter !== undefined) out.filter = b.filter.map((q) => compileQuery(q, spec));
+    if (b.should !== undefined) out.should = b.should.map((q) => compileQuery(q, spec));
+    if (b.must_not !== undefined) out.must_not = b.must_not.map((q) => compileQuery(q, spec));
+    if (b.minimum_should_match !== undefined) out.minimum_should_match = b.minimum_should_match;
+    return { bool: out };
+  }
+  if ('match_all' in query) return { match_all: {} };
+  if ('term' in query) {
+    fieldType(spec, query.term.field, 'term');
+    return { term: { [query.term.field]: { value: query.term.value } } };
+  }
+  if ('terms' in query) {
+    fieldType(spec, query.terms.field, 'terms');
+    return { terms: { [query.terms.field]: query.terms.values } };
+  }
+  if ('range' in query) {
+    const { field, ...bounds } = query.range;
+    fieldType(spec, field, 'range');
+    return { range: { [field]: bounds } };
+  }
+  if ('prefix' in query) {
+    fieldType(spec, query.prefix.field, 'prefix');
+    return { prefix: { [query.prefix.field]: { value: query.prefix.value } } };
+  }
+  if ('wildcard' in query) {
+    fieldType(spec, query.wildcard.field, 'wildcard');
+    return { wildcard: { [query.wildcard.field]: { value: query.wildcard.value } } };
+  }
+  if ('exists' in query) {
+    fieldType(spec, query.exists.field, 'exists');
+    return { exists: { field: query.exists.field } };
+  }
+  if ('match' in query) {
+    const { field, query: text, operator = 'or' } = query.match;
+    if (field === undefined) {
+      // cross_fields: with 'and', each word may come from any text field (as FTS on sqlite).
+      return { multi_match: { query: text, fields: [...spec.text.keys()], type: 'cross_fields', operator } };
+    }
+    fieldType(spec, field, 'match');
+    return { match: { [field]: { query: text, operator } } };
+  }
+  throw invalid(`query node ${JSON.stringify(Object.keys(query))} is not supported`);
+}
+
+/** Sorts, with a final `id` tiebreak so pages are stable. */
+export function compileSort(sort: SortSpec[] | undefined, spec: ResolvedSpec): estypes.SortCombinations[] {
+  const out: estypes.SortCombinations[] = (sort ?? []).map((s) => ({
+    [docValuesField(spec, s.field, 'sort')]: { order: s.order, missing: s.missing ?? '_last' },
+  }));
+  if (!(sort ?? []).some((s) => s.field === 'id')) out.push({ id: { order: 'asc' } });
+  return out;
+}
+
+export function compileAggs(aggs: Record<string, Aggregation>, spec: ResolvedSpec): Record<string, estypes.AggregationsAggregationContainer> {
+  const out: Record<string, estypes.AggregationsAggregationContainer> = {};
+  for (const [name, agg] of Object.entries(aggs)) out[name] = compileAgg(agg, spec);
+  return out;
+}
+
+function compileAgg(agg: Aggregation, spec: ResolvedSpec): estypes.AggregationsAggregationContainer {
+  const sub = 'aggs' in agg && agg.aggs !== undefined ? { aggs: compileAggs(agg.aggs, spec) } : {};
+  if ('terms' in agg) {
+    const { field, size, missing, min_doc_count, order } = agg.terms;
+    const terms: estypes.AggregationsTermsAggregation = { field: docValuesField(spec, field, 'terms aggregation') };
+    if (size !== undefined) terms.size = size;
+    if (missing !== undefined) terms.missing = missing;
+    if (min_doc_count !== undefined) terms.min_doc_count = min_doc_count;
+    // Ties by key ascending, as Elasticsearch does for _count and as the sqlite engine does for every order.
+    if (order !== undefined) terms.order = order._key !== undefined ? order : [order, { _key: 'asc' }];
+    return { terms, ...sub };
+  }
+  if ('date_histogram' in agg) {
+    const { field, calendar_interval, fixed_interval, min_doc_count = 0, extended_bounds } = agg.date_histogram;
+    fieldType(spec, field, 'date_histogram aggregation');
+    const dh: estypes.AggregationsDateHistogramAggregation = { field, min_doc_count };
+    if (calendar_interval !== undefined) dh.calendar_interval = calendar_interval as estypes.AggregationsCalendarInterval;
+    if (fixed_interval !== undefined) dh.fixed_interval = fixed_interval;
+    if (extended_bounds !== undefined) dh.extended_bounds = extended_bounds;
+    return { date_histogram: dh, ...sub };
+  }
+  if ('histogram' in agg) {
+    const { field, interval, min_doc_count = 0, extended_bounds } = agg.histogram;
+    fieldType(spec, field, 'histogram aggregation');
+    const h: estypes.AggregationsHistogramAggregation = { field, interval, min_doc_count };
+    if (extended_bounds !== undefined) h.extended_bounds = extended_bounds;
+    return { histogram: h, ...sub };
+  }
+  if ('filter' in agg) return { filter: compileQuery(agg.filter.query, spec), ...sub };
+  if ('sum' in agg) return { sum: { field: agg.sum.field } };
+  if ('avg' in agg) return { avg: { field: agg.avg.field } };
+  if ('min' in agg) return { min: { field: agg.min.field } };
+  if ('max' in agg) return { max: { field: agg.max.field } };
+  if ('stats' in agg) return { stats: { field: agg.stats.field } };
+  return { cardinality: { field: docValuesField(spec, agg.cardinality.field, 'cardinality aggregation') } };
+}

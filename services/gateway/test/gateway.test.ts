@@ -1,0 +1,90 @@
+import { createApp, prepareApp } from '@shallot/core';
+import { testContext } from '@shallot/core/testing';
+import { managementPlugin } from '@shallot/management';
+import { API, routePaths } from '@shallot/schemas';
+import t from 'tap';
+import { gatewayPlugin } from '../src/plugin.js';
+
+type T = Parameters<typeof testContext>[0];
+
+/** A management service listening on a real port, and a gateway in front of it. */
+async function deployment(t: T, gatewayOverrides = {}) {
+  const ctx = await testContext(t);
+  const management = createApp(ctx.config);
+  await prepareApp(management, ctx, 'management');
+  await management.register(managementPlugin, { ctx });
+  await management.listen({ host: '127.0.0.1', port: 0 });
+  t.teardown(() => management.close());
+  const address = management.server.address();
+  const managementUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const gatewayCtx = { ...ctx, config: { ...ctx.config, managementUrl, ingestUrl: 'http://127.0.0.1:9', ...gatewayOverrides } };
+  const gateway = createApp(gatewayCtx.config);
+  await prepareApp(gateway, gatewayCtx, 'gateway');
+  await gateway.register(gatewayPlugin, { ctx: gatewayCtx });
+  t.teardown(() => gateway.close());
+  return { gateway, management };
+}
+
+async function login(app: Awaited<ReturnType<typeof deployment>>['gateway']) {
+  const res = await app.inject({ method: 'POST', url: '/api/user/login', payload: { username: 'admin', password: 'admin-test-password' } });
+  return res.json().session_id as string;
+}
+
+t.test('gateway: forwards login and echo to the owning service', async (t) => {
+  const { gateway } = await deployment(t);
+  const session = await login(gateway);
+  t.match(session, /\./, 'login through the gateway answers a session');
+  const echo = await gateway.inject({ method: 'GET', url: '/api/app/echo/v1?x=1', headers: { 'x-session-id': session } });
+  t.equal(echo.statusCode, 200);
+  t.same(echo.json(), { code: 0, caller: { kind: 'session', username: 'admin', privileges: { admin: true } }, params: { x: '1' } });
+  const post = await gateway.inject({
+    method: 'POST',
+    url: '/api/app/echo/v1',
+    headers: { 'x-session-id': session },
+    payload: { nested: { a: 1 } },
+  });
+  t.same(post.json().params, { nested: { a: 1 } }, 'bodies arrive unchanged');
+  const anonymous = await gateway.inject({ method: 'GET', url: '/api/app/echo/v1' });
+  t.equal(anonymous.statusCode, 403);
+  t.equal(anonymous.json().code, 'session');
+  t.ok(echo.headers['x-content-type-options'], 'security headers are set at the edge');
+});
+
+t.test('gateway: the routing table is every descriptor, and /docs documents each', async (t) => {
+  const { gateway } = await deployment(t);
+  const doc = (await gateway.inject('/docs/json')).json();
+  for (const descriptor of API) {
+    for (const path of routePaths(descriptor)) {
+      t.ok(doc.paths[path], `${path} is documented`);
+      for (const method of descriptor.methods) t.ok(doc.paths[path]?.[method.toLowerCase()], `${method} ${path}`);
+    }
+  }
+  t.equal((await gateway.inject('/docs')).statusCode < 400, true, 'the docs UI is served');
+});
+
+t.test('gateway: an unknown API is answered by the gateway itself', async (t) => {
+  const { gateway } = await deployment(t);
+  const res = await gateway.inject('/api/app/not_an_api/v1');
+  t.equal(res.statusCode, 404);
+  t.same(res.json(), { code: 1, description: 'Unsupported API: not_an_api' });
+});
+
+t.test('gateway: a service that is down answers 503 unavailable', async (t) => {
+  const { gateway, management } = await deployment(t);
+  await management.close();
+  const res = await gateway.inject({ method: 'POST', url: '/api/user/login', payload: { username: 'a', password: 'b' } });
+  t.equal(res.statusCode, 503);
+  t.same(res.json(), { code: 'unavailable', description: 'The management service is not answering' });
+});
+
+t.test('gateway: bodies over the limit are refused with 413 before reaching a service', async (t) => {
+  const { gateway } = await deployment(t, { bodyLimit: 1024 });
+  const res = await gateway.inject({
+    method: 'POST',
+    url: '/api/app/echo/v1',
+    headers: { 'content-type': 'application/json' },
+    payload: JSON.stringify({ blob: 'x'.repeat(4096) }),
+  });
+  t.equal(res.statusCode, 413);
+  t.equal(res.json().code, 'api');
+});

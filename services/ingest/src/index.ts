@@ -1,0 +1,1 @@
+export { ingestPlugin } from './plugin.js';

@@ -1,0 +1,63 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TEST_REDIS_URL, deleteRedisPrefix } from '@shallot/core/testing';
+import t from 'tap';
+import { freePort, isReady, type RunningProcess, start, waitFor } from './helpers/processes.js';
+
+const SERVICES = ['ingest', 'search', 'management', 'job-runner', 'gateway'] as const;
+
+t.test('separate deployment: five service processes behind the gateway answer like the suite', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'shallot-separate-'));
+  const prefix = `test-separate-${process.pid}`;
+  t.teardown(async () => {
+    rmSync(dataDir, { recursive: true, force: true });
+    await deleteRedisPrefix(TEST_REDIS_URL, prefix);
+  });
+  const ports = Object.fromEntries(await Promise.all(SERVICES.map(async (s) => [s, await freePort()] as const))) as Record<
+    (typeof SERVICES)[number],
+    number
+  >;
+  const url = (s: (typeof SERVICES)[number]) => `http://127.0.0.1:${ports[s]}`;
+  const shared = {
+    SHALLOT_DATA_DIR: dataDir,
+    REDIS_URL: TEST_REDIS_URL,
+    SHALLOT_REDIS_PREFIX: prefix,
+    SHALLOT_SECRET_KEY: 'separate-deployment-test-key',
+    SHALLOT_ADMIN_PASSWORD: 'separate-admin-pw',
+    SHALLOT_LOG_LEVEL: 'warn',
+    SHALLOT_SERVER_ID: 'separate-runner',
+    SHALLOT_INGEST_URL: url('ingest'),
+    SHALLOT_SEARCH_URL: url('search'),
+    SHALLOT_MANAGEMENT_URL: url('management'),
+    SHALLOT_JOB_RUNNER_URL: url('job-runner'),
+  };
+  const processes = {} as Record<(typeof SERVICES)[number], RunningProcess>;
+  for (const service of SERVICES) {
+    processes[service] = start(`services/${service}/dist/main.js`, { ...shared, SHALLOT_PORT: String(ports[service]) }, t);
+  }
+  for (const service of SERVICES) await waitFor(() => isReady(url(service)), `${service} ready`, processes[service]);
+
+  const gateway = url('gateway');
+  t.equal((await fetch(`${gateway}/health`)).status, 200);
+  const login = await (
+    await fetch(`${gateway}/api/user/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: 'separate-admin-pw' }),
+    })
+  ).json();
+  t.equal(login.code, 0, 'login through the gateway');
+  const echo = await (await fetch(`${gateway}/api/app/echo/v1?via=gateway`, { headers: { 'x-session-id': login.session_id } })).json();
+  t.same(echo, { code: 0, caller: { kind: 'session', username: 'admin', privileges: { admin: true } }, params: { via: 'gateway' } });
+  const anonymous = await fetch(`${gateway}/api/app/echo/v1`);
+  t.equal(anonymous.status, 403);
+  t.equal((await anonymous.json()).code, 'session');
+  // A session issued by one process is honoured by another that shares the key.
+  const direct = await (
+    await fetch(`${url('management')}/api/app/echo/v1`, { headers: { authorization: `Bearer ${login.session_id}` } })
+  ).json();
+  t.equal(direct.code, 0);
+
+  for (const service of SERVICES) t.equal(await processes[service].stop(), 0, `${service} exits cleanly on SIGTERM`);
+});
