@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } fro
 import { API, type ApiDescriptor, ErrorResponse, type ParamsOf, type ResponseOf, type ServiceName, routePaths } from '@shallot/schemas';
 import { authorize } from './auth.js';
 import type { Caller } from './identity.js';
+import { leekErrorHandler } from './leek-errors.js';
 
 export interface ApiCall<D extends ApiDescriptor> {
   params: ParamsOf<D>;
@@ -30,10 +31,9 @@ const BODYLESS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
 
 function mergedParams(request: FastifyRequest): Record<string, unknown> {
   const query = request.query && typeof request.query === 'object' ? (request.query as Record<string, unknown>) : {};
-  const body =
-    request.body && typeof request.body === 'object' && !Array.isArray(request.body)
-      ? (request.body as Record<string, unknown>)
-      : undefined;
+  // The task-monitor API posts JSON arrays (event batches): those are the parameters as they are.
+  if (Array.isArray(request.body)) return request.body as unknown as Record<string, unknown>;
+  const body = request.body && typeof request.body === 'object' ? (request.body as Record<string, unknown>) : undefined;
   return body ? { ...query, ...body } : { ...query };
 }
 
@@ -56,12 +56,13 @@ export function registerApi(app: FastifyInstance, options: RegisterApiOptions): 
     if (!implementation) {
       throw new Error(`Service ${options.service} has no handler for API descriptor "${descriptor.name}" (${descriptor.namespace})`);
     }
+    const leek = descriptor.namespace === 'leek';
     for (const url of routePaths(descriptor)) {
       for (const method of descriptor.methods) {
         const schema: DocumentedSchema = {
           summary: descriptor.summary,
           tags: [options.service],
-          response: { 200: descriptor.response, '4xx': ErrorResponse, '5xx': ErrorResponse },
+          response: leek ? { '2xx': descriptor.response } : { 200: descriptor.response, '4xx': ErrorResponse, '5xx': ErrorResponse },
         };
         if (descriptor.params) {
           if (BODYLESS.has(method)) schema.querystring = descriptor.params;
@@ -71,8 +72,13 @@ export function registerApi(app: FastifyInstance, options: RegisterApiOptions): 
           method,
           url,
           schema,
+          ...(leek ? { errorHandler: leekErrorHandler } : {}),
           preHandler: async (request) => {
-            request.caller = await app.sessions.resolve(request);
+            // Anonymous endpoints (login, agent ingest) must work even with a stale cookie around.
+            request.caller =
+              descriptor.privilege === 'none'
+                ? await app.sessions.resolve(request).catch(() => null)
+                : await app.sessions.resolve(request);
             authorize(request.caller, descriptor.privilege);
           },
           handler: (request, reply) =>

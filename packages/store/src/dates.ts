@@ -7,13 +7,20 @@ const MATH_UNITS = new Set(['y', 'M', 'w', 'd', 'h', 'H', 'm', 's']);
 
 export type CalendarUnit = 'minute' | 'hour' | 'day' | 'week' | 'month' | 'quarter' | 'year';
 const CALENDAR_UNITS: Readonly<Record<string, CalendarUnit>> = {
-  minute: 'minute', '1m': 'minute',
-  hour: 'hour', '1h': 'hour',
-  day: 'day', '1d': 'day',
-  week: 'week', '1w': 'week',
-  month: 'month', '1M': 'month',
-  quarter: 'quarter', '1q': 'quarter',
-  year: 'year', '1y': 'year',
+  minute: 'minute',
+  '1m': 'minute',
+  hour: 'hour',
+  '1h': 'hour',
+  day: 'day',
+  '1d': 'day',
+  week: 'week',
+  '1w': 'week',
+  month: 'month',
+  '1M': 'month',
+  quarter: 'quarter',
+  '1q': 'quarter',
+  year: 'year',
+  '1y': 'year',
 };
 
 const HAS_TIME = /T|\s\d/;
@@ -101,7 +108,10 @@ export function dateBound(value: string | number, field: string, roundUp: boolea
     }
   }
   const ms = toEpochMs(value);
-  if (ms === undefined) throw invalid(`range on date field "${field}": ${JSON.stringify(value)} is not a date (use ISO-8601, epoch milliseconds or date math like now-1d)`);
+  if (ms === undefined)
+    throw invalid(
+      `range on date field "${field}": ${JSON.stringify(value)} is not a date (use ISO-8601, epoch milliseconds or date math like now-1d)`,
+    );
   return ms;
 }
 
@@ -117,7 +127,9 @@ export function parseFixedInterval(interval: string): number {
 export function parseCalendarInterval(interval: string): CalendarUnit {
   const unit = CALENDAR_UNITS[interval];
   if (unit === undefined) {
-    throw invalid(`calendar_interval "${interval}" is invalid: use one of minute, hour, day, week, month, quarter, year (or 1m, 1h, 1d, 1w, 1M, 1q, 1y)`);
+    throw invalid(
+      `calendar_interval "${interval}" is invalid: use one of minute, hour, day, week, month, quarter, year (or 1m, 1h, 1d, 1w, 1M, 1q, 1y)`,
+    );
   }
   return unit;
 }

@@ -31,6 +31,10 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     case 'elasticsearch':
       return new ElasticsearchStore(options);
     default:
-      throw new StoreError('invalid', `unknown store engine ${JSON.stringify((options as { engine?: unknown }).engine)}: use 'sqlite' or 'elasticsearch'`);
+      throw new StoreError(
+        'invalid',
+        `unknown store engine ${JSON.stringify((options as { engine?: unknown }).engine)}: use 'sqlite' or 'elasticsearch'`,
+      );
   }
 }
+export * from './leek/index.js';

@@ -29,14 +29,18 @@ export class MergeRegistry {
   register(merge: MergeDefinition): void {
     checkName('merge', merge.name);
     if (typeof merge.js !== 'function') throw invalid(`merge "${merge.name}": js must be a function`);
-    if (typeof merge.painless !== 'string' || merge.painless.trim() === '') throw invalid(`merge "${merge.name}": painless must be a non-empty script`);
+    if (typeof merge.painless !== 'string' || merge.painless.trim() === '')
+      throw invalid(`merge "${merge.name}": painless must be a non-empty script`);
     this.#merges.set(merge.name, merge);
   }
 
   get(name: string): MergeDefinition {
     const merge = this.#merges.get(name);
     if (merge === undefined) {
-      throw new StoreError('invalid', `merge "${name}" is not registered: call store.registerMerge() before writing to an index that uses it`);
+      throw new StoreError(
+        'invalid',
+        `merge "${name}" is not registered: call store.registerMerge() before writing to an index that uses it`,
+      );
     }
     return merge;
   }

@@ -18,7 +18,10 @@ export function ownFields(record: Record<string, unknown>, what: string): Record
   return own;
 }
 
-export function toRecord(fields: Record<string, unknown>, meta: { id: string; revision: number; created: number; modified: number }): CollectionRecord {
+export function toRecord(
+  fields: Record<string, unknown>,
+  meta: { id: string; revision: number; created: number; modified: number },
+): CollectionRecord {
   return { ...fields, id: meta.id, revision: meta.revision, created: meta.created, modified: meta.modified };
 }
 

@@ -29,7 +29,9 @@ export function resolveSpec(spec: IndexSpec): ResolvedSpec {
   const fields = new Map<string, FieldType>([['id', 'keyword']]);
   for (const [field, type] of Object.entries(spec.fields)) {
     if (!isFieldPath(field)) {
-      throw invalid(`index "${name}": field name "${field}" is invalid: use dot-separated identifiers, at most ${FIELD_MAX_LENGTH} characters`);
+      throw invalid(
+        `index "${name}": field name "${field}" is invalid: use dot-separated identifiers, at most ${FIELD_MAX_LENGTH} characters`,
+      );
     }
     if (!FIELD_TYPES.has(type)) throw invalid(`index "${name}": field "${field}" has unknown type "${String(type)}"`);
     if (field === 'id' && type !== 'keyword') throw invalid(`index "${name}": field "id" is always a keyword`);
@@ -38,7 +40,8 @@ export function resolveSpec(spec: IndexSpec): ResolvedSpec {
   for (const field of fields.keys()) {
     // `a` as a value and `a.b` inside it cannot both be fields (Elasticsearch mappings forbid it too).
     const parent = field.split('.').slice(0, -1).join('.');
-    if (parent !== '' && fields.has(parent)) throw invalid(`index "${name}": field "${field}" is nested in field "${parent}"; declare one or the other`);
+    if (parent !== '' && fields.has(parent))
+      throw invalid(`index "${name}": field "${field}" is nested in field "${parent}"; declare one or the other`);
   }
   const hot = new Map<string, string>();
   const columns = new Set<string>();
@@ -61,7 +64,9 @@ export function fieldType(resolved: ResolvedSpec, field: unknown, usedBy: string
   if (!isFieldPath(field)) throw invalid(`${usedBy}: field name ${JSON.stringify(field)} is invalid: use dot-separated identifiers`);
   const type = resolved.fields.get(field);
   if (type === undefined) {
-    throw invalid(`${usedBy}: field "${field}" is not declared in index "${resolved.name}" (declared: ${[...resolved.fields.keys()].join(', ')})`);
+    throw invalid(
+      `${usedBy}: field "${field}" is not declared in index "${resolved.name}" (declared: ${[...resolved.fields.keys()].join(', ')})`,
+    );
   }
   return type;
 }

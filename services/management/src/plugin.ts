@@ -1,8 +1,7 @@
 /** The management service: definitions and identities. */
 import { type ServicePlugin, registerApi } from '@shallot/core';
 import fp from 'fastify-plugin';
-import { echoRoutes } from './routes/echo.js';
-import { sessionRoutes } from './routes/session.js';
+import { managementRoutes } from './routes/index.js';
 import { type AdminSeed, seedAdmin } from './seed.js';
 
 export interface ManagementOptions {
@@ -17,7 +16,7 @@ const management: ServicePlugin<ManagementOptions & { ctx: import('@shallot/core
     // Printed once, to the terminal only: the operator needs it and no log collector should keep it.
     process.stdout.write(`First run: log in as "${seed.username}" with password "${seed.generatedPassword}"\n`);
   }
-  registerApi(app, { service: 'management', implementations: [...sessionRoutes(ctx.store), ...echoRoutes()] });
+  registerApi(app, { service: 'management', implementations: managementRoutes(ctx) });
 };
 
 export const managementPlugin = fp(management, { name: 'shallot-management', fastify: '5.x', encapsulate: true });

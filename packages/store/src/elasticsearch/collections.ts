@@ -32,7 +32,11 @@ export class EsCollections implements Collections {
           const exists = await this.#es.client.indices.exists({ index });
           if (!exists) {
             await this.#es.client.indices.create({ index, mappings: COLLECTION_MAPPINGS }).catch((error: unknown) => {
-              if (statusOf(error) === 400 && /resource_already_exists/.test(String(esReason((error as { body?: unknown }).body)) + String(error))) return;
+              if (
+                statusOf(error) === 400 &&
+                /resource_already_exists/.test(String(esReason((error as { body?: unknown }).body)) + String(error))
+              )
+                return;
               throw error;
             });
           }
@@ -48,7 +52,11 @@ export class EsCollections implements Collections {
 
   async #read(collection: string, id: string): Promise<{ record: CollectionRecord; seqNo: number; primaryTerm: number } | undefined> {
     const index = this.#index(collection);
-    const response = await this.#es.orMissing(`get ${collection} "${id}"`, () => this.#es.client.get<CollectionRecord>({ index, id }), undefined);
+    const response = await this.#es.orMissing(
+      `get ${collection} "${id}"`,
+      () => this.#es.client.get<CollectionRecord>({ index, id }),
+      undefined,
+    );
     if (response === undefined || !response.found || response._source === undefined) return undefined;
     return { record: response._source, seqNo: response._seq_no ?? 0, primaryTerm: response._primary_term ?? 0 };
   }
@@ -60,9 +68,12 @@ export class EsCollections implements Collections {
   async list(collection: string, options: ListOptions = {}): Promise<Page<CollectionRecord>> {
     checkListOptions(collection, options);
     const { offset, limit } = checkPage(options.offset, options.limit, DEFAULT_LIST_LIMIT);
-    const filter: estypes.QueryDslQueryContainer[] = Object.entries(options.where ?? {}).map(([field, value]) => ({ term: { [field]: { value } } }));
+    const filter: estypes.QueryDslQueryContainer[] = Object.entries(options.where ?? {}).map(([field, value]) => ({
+      term: { [field]: { value } },
+    }));
     const sort: estypes.SortCombinations[] = (options.sort ?? []).map((s) => {
-      if (!isFieldPath(s.field)) throw new StoreError('invalid', `sort field ${JSON.stringify(s.field)} is invalid: use dot-separated identifiers`);
+      if (!isFieldPath(s.field))
+        throw new StoreError('invalid', `sort field ${JSON.stringify(s.field)} is invalid: use dot-separated identifiers`);
       return { [s.field]: { order: s.order, missing: s.missing ?? '_last', unmapped_type: 'keyword' } };
     });
     sort.push({ id: { order: 'asc' } });
@@ -91,13 +102,19 @@ export class EsCollections implements Collections {
     try {
       await this.#es.client.index({ index, id, document: created, op_type: 'create', refresh: 'wait_for' });
     } catch (error) {
-      if (statusOf(error) === 409) throw new StoreError('conflict', `${collection} "${id}" already exists: update it, or create it under another id`);
+      if (statusOf(error) === 409)
+        throw new StoreError('conflict', `${collection} "${id}" already exists: update it, or create it under another id`);
       throw this.#es.error(`create ${collection} "${id}"`, error);
     }
     return created;
   }
 
-  async update(collection: string, id: string, patch: Record<string, unknown>, options: { expectRevision?: number } = {}): Promise<CollectionRecord> {
+  async update(
+    collection: string,
+    id: string,
+    patch: Record<string, unknown>,
+    options: { expectRevision?: number } = {},
+  ): Promise<CollectionRecord> {
     checkId(id, 'record');
     const changes = ownFields(patch, 'patch');
     const index = this.#index(collection);
@@ -106,14 +123,24 @@ export class EsCollections implements Collections {
       if (current === undefined) throw new StoreError('notfound', `${collection} "${id}" does not exist`);
       const { record } = current;
       if (options.expectRevision !== undefined && options.expectRevision !== record.revision) {
-        throw new StoreError('conflict', `${collection} "${id}" is at revision ${record.revision}, not ${options.expectRevision}: someone else changed it; reload and retry`);
+        throw new StoreError(
+          'conflict',
+          `${collection} "${id}" is at revision ${record.revision}, not ${options.expectRevision}: someone else changed it; reload and retry`,
+        );
       }
       const updated = toRecord(
         { ...ownFields(record, 'record'), ...changes },
         { id, revision: record.revision + 1, created: record.created, modified: nowSeconds() },
       );
       try {
-        await this.#es.client.index({ index, id, document: updated, if_seq_no: current.seqNo, if_primary_term: current.primaryTerm, refresh: 'wait_for' });
+        await this.#es.client.index({
+          index,
+          id,
+          document: updated,
+          if_seq_no: current.seqNo,
+          if_primary_term: current.primaryTerm,
+          refresh: 'wait_for',
+        });
         return updated;
       } catch (error) {
         if (statusOf(error) !== 409) throw this.#es.error(`update ${collection} "${id}"`, error);
@@ -129,13 +156,18 @@ export class EsCollections implements Collections {
     const checked = patches.map((p) => ({ id: checkId(p?.id, 'record'), fields: ownFields(p.fields, 'fields') }));
     if (checked.length === 0) return 0;
     const operations = checked.flatMap(({ id, fields }) => [{ update: { _index: index, _id: id, retry_on_conflict: 5 } }, { doc: fields }]);
-    const response = await this.#es.orMissing(`patch ${collection}`, () => this.#es.client.bulk({ operations, refresh: 'wait_for' }), undefined);
+    const response = await this.#es.orMissing(
+      `patch ${collection}`,
+      () => this.#es.client.bulk({ operations, refresh: 'wait_for' }),
+      undefined,
+    );
     if (response === undefined) return 0;
     let patched = 0;
     for (const item of response.items) {
       const result = item.update;
       if (result === undefined || result.status === 404) continue;
-      if (result.error !== undefined) throw new StoreError('unavailable', `patching ${collection} "${result._id}" failed: ${result.error.reason ?? result.error.type}`);
+      if (result.error !== undefined)
+        throw new StoreError('unavailable', `patching ${collection} "${result._id}" failed: ${result.error.reason ?? result.error.type}`);
       patched++;
     }
     return patched;
@@ -144,7 +176,11 @@ export class EsCollections implements Collections {
   async delete(collection: string, id: string): Promise<boolean> {
     const index = this.#index(collection);
     checkId(id, 'record');
-    const response = await this.#es.orMissing(`delete ${collection} "${id}"`, () => this.#es.client.delete({ index, id, refresh: 'wait_for' }), undefined);
+    const response = await this.#es.orMissing(
+      `delete ${collection} "${id}"`,
+      () => this.#es.client.delete({ index, id, refresh: 'wait_for' }),
+      undefined,
+    );
     return response?.result === 'deleted';
   }
 }

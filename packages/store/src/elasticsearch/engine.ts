@@ -42,13 +42,18 @@ export class ElasticsearchStore implements Store {
   constructor(options: ElasticsearchStoreOptions) {
     const { url, prefix = DEFAULT_PREFIX, refresh = 'wait_for', requestTimeoutMs = REQUEST_TIMEOUT_MS, maxRetries = 3 } = options;
     if (!PREFIX_PATTERN.test(prefix)) {
-      throw new StoreError('invalid', `Elasticsearch prefix "${prefix}" is invalid: use lowercase letters, digits, '_', '-' and '.', starting with a letter or digit`);
+      throw new StoreError(
+        'invalid',
+        `Elasticsearch prefix "${prefix}" is invalid: use lowercase letters, digits, '_', '-' and '.', starting with a letter or digit`,
+      );
     }
     let client: Client;
     try {
       client = new Client({ node: url, requestTimeout: requestTimeoutMs, maxRetries });
     } catch (error) {
-      throw new StoreError('invalid', `ELASTICSEARCH_URL ${JSON.stringify(redact(url))} is not a usable URL: ${(error as Error).message}`, { cause: error });
+      throw new StoreError('invalid', `ELASTICSEARCH_URL ${JSON.stringify(redact(url))} is not a usable URL: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     this.prefix = prefix;
     this.#es = new EsContext(client, redact(url), prefix, refresh);

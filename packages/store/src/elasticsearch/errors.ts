@@ -3,7 +3,12 @@ import { errors } from '@elastic/elasticsearch';
 import { StoreError, type StoreErrorKind } from '../errors.js';
 
 interface EsErrorBody {
-  error?: { type?: string; reason?: string; root_cause?: Array<{ type?: string; reason?: string }>; caused_by?: { reason?: string; caused_by?: { reason?: string } } };
+  error?: {
+    type?: string;
+    reason?: string;
+    root_cause?: Array<{ type?: string; reason?: string }>;
+    caused_by?: { reason?: string; caused_by?: { reason?: string } };
+  };
 }
 
 /** The most specific reason Elasticsearch gave, for messages a user can act on. */
@@ -34,15 +39,23 @@ export function mapEsError(error: unknown, url: string, what: string): unknown {
     error instanceof errors.NoLivingConnectionsError ||
     error instanceof errors.ProductNotSupportedError
   ) {
-    return new StoreError('unavailable', `Elasticsearch at ${url} is unavailable (${what}): ${error.message}; check ELASTICSEARCH_URL and that the cluster is up`, {
-      cause: error,
-    });
+    return new StoreError(
+      'unavailable',
+      `Elasticsearch at ${url} is unavailable (${what}): ${error.message}; check ELASTICSEARCH_URL and that the cluster is up`,
+      {
+        cause: error,
+      },
+    );
   }
   if (error instanceof errors.ResponseError) {
     const status = error.statusCode;
     const reason = esReason(error.body) ?? error.message;
     if (status === 401 || status === 403) {
-      return new StoreError('unavailable', `Elasticsearch at ${url} refused ${what} (HTTP ${status}): ${reason}; check the credentials in ELASTICSEARCH_URL`, { cause: error });
+      return new StoreError(
+        'unavailable',
+        `Elasticsearch at ${url} refused ${what} (HTTP ${status}): ${reason}; check the credentials in ELASTICSEARCH_URL`,
+        { cause: error },
+      );
     }
     return new StoreError(kindForStatus(status), `Elasticsearch ${what} failed (HTTP ${status ?? '?'}): ${reason}`, { cause: error });
   }

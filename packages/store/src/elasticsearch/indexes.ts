@@ -122,7 +122,8 @@ export class EsIndexes implements Indexes {
 
   #spec(index: string): ResolvedSpec {
     const resolved = this.#specs.get(index);
-    if (resolved === undefined) throw new StoreError('notfound', `index "${index}" is not declared: call store.indexes.ensure(spec) for it at startup`);
+    if (resolved === undefined)
+      throw new StoreError('notfound', `index "${index}" is not declared: call store.indexes.ensure(spec) for it at startup`);
     return resolved;
   }
 
@@ -137,7 +138,11 @@ export class EsIndexes implements Indexes {
   async get(index: string, scope: Scope, id: string): Promise<Doc | undefined> {
     this.#spec(index);
     const name = this.indexName(index, scope);
-    const response = await this.#es.orMissing(`get ${name} "${id}"`, () => this.#es.client.get<Doc>({ index: name, id: checkId(id) }), undefined);
+    const response = await this.#es.orMissing(
+      `get ${name} "${id}"`,
+      () => this.#es.client.get<Doc>({ index: name, id: checkId(id) }),
+      undefined,
+    );
     return response?.found === true ? response._source : undefined;
   }
 
@@ -199,7 +204,10 @@ export class EsIndexes implements Indexes {
       }
       const last = chunk === chunks - 1;
       const response = await this.#es.call(`bulk upsert into ${name}`, () =>
-        this.#es.client.bulk({ operations: operations as estypes.BulkOperationContainer[], refresh: last && chunks === 1 ? this.#es.refresh : false }),
+        this.#es.client.bulk({
+          operations: operations as estypes.BulkOperationContainer[],
+          refresh: last && chunks === 1 ? this.#es.refresh : false,
+        }),
       );
       const failures: Array<{ id: string; status: number; reason: string }> = [];
       for (const item of response.items) {
@@ -218,7 +226,8 @@ export class EsIndexes implements Indexes {
         );
       }
     }
-    if (chunks > 1 && this.#es.refresh !== false) await this.#es.call(`refresh ${name}`, () => this.#es.client.indices.refresh({ index: name }));
+    if (chunks > 1 && this.#es.refresh !== false)
+      await this.#es.call(`refresh ${name}`, () => this.#es.client.indices.refresh({ index: name }));
     return { written, unchanged };
   }
 
@@ -248,7 +257,10 @@ export class EsIndexes implements Indexes {
     };
     if (aggs !== undefined) {
       // Over no index (a scope never written) Elasticsearch may omit aggregations: fill them in with empty results.
-      result.aggregations = { ...emptyAggregations(aggs), ...(response.aggregations as unknown as Record<string, AggregationResult> | undefined) };
+      result.aggregations = {
+        ...emptyAggregations(aggs),
+        ...(response.aggregations as unknown as Record<string, AggregationResult> | undefined),
+      };
     }
     return result;
   }
@@ -287,14 +299,22 @@ export class EsIndexes implements Indexes {
     this.#spec(index);
     const name = this.indexName(index, scope);
     const count = await this.count(index, scope);
-    await this.#es.orMissing(`delete index ${name}`, () => this.#es.client.indices.delete({ index: name, ignore_unavailable: true }), undefined);
+    await this.#es.orMissing(
+      `delete index ${name}`,
+      () => this.#es.client.indices.delete({ index: name, ignore_unavailable: true }),
+      undefined,
+    );
     return count;
   }
 
   async stats(index: string, scope: Scope): Promise<{ count: number; bytes: number }> {
     this.#spec(index);
     const name = this.indexName(index, scope);
-    const response = await this.#es.orMissing(`stats of ${name}`, () => this.#es.client.indices.stats({ index: name, metric: ['docs', 'store'] }), undefined);
+    const response = await this.#es.orMissing(
+      `stats of ${name}`,
+      () => this.#es.client.indices.stats({ index: name, metric: ['docs', 'store'] }),
+      undefined,
+    );
     const primaries = response?._all.primaries;
     return { count: await this.count(index, scope), bytes: primaries?.store?.size_in_bytes ?? 0 };
   }

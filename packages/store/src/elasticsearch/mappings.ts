@@ -46,7 +46,9 @@ export function indexMappings(resolved: ResolvedSpec): estypes.MappingTypeMappin
 
 /** Collections are schemaless: strings become keywords so `where` filters match exactly. */
 export const COLLECTION_MAPPINGS: estypes.MappingTypeMapping = {
-  dynamic_templates: [{ strings_as_keywords: { match_mapping_type: 'string', mapping: { type: 'keyword', ignore_above: KEYWORD_IGNORE_ABOVE } } }],
+  dynamic_templates: [
+    { strings_as_keywords: { match_mapping_type: 'string', mapping: { type: 'keyword', ignore_above: KEYWORD_IGNORE_ABOVE } } },
+  ],
   properties: {
     id: { type: 'keyword' },
     revision: { type: 'long' },

@@ -6,7 +6,7 @@
 import type { Doc, MergeDefinition } from '../types.js';
 
 /** Finished tasks; a terminal incoming document always wins, a non-terminal one never changes a terminal state. */
-export const TERMINAL_TASK_STATES: readonly string[] = ['SUCCEEDED', 'FAILED', 'REJECTED', 'REVOKED', 'RECOVERED', 'CRITICAL'];
+export const TASK_TERMINAL_STATES: readonly string[] = ['SUCCEEDED', 'FAILED', 'REJECTED', 'REVOKED', 'RECOVERED', 'CRITICAL'];
 
 /** §2 INPUT: sent only by QUEUED and RECEIVED. */
 export const TASK_INPUT_FIELDS: readonly string[] = [
@@ -45,7 +45,7 @@ export const MAX_TASK_EVENTS = 21;
  * The per-state timestamp (ms) that identifies the event a document carries for its state (protocol §6.4: the agent
  * sets it to `floor(exact_timestamp × 1000)`); the derived states use the event they were derived from.
  */
-export const TASK_STATE_TIMESTAMP_FIELDS: Readonly<Record<string, string>> = {
+export const TASK_EVENT_TIME_FIELDS: Readonly<Record<string, string>> = {
   QUEUED: 'queued_at',
   RECEIVED: 'received_at',
   STARTED: 'started_at',
@@ -88,7 +88,7 @@ function copyFields(doc: Fields, incoming: Fields, fields: readonly string[]): v
   for (const field of fields) if (isPresent(incoming[field])) doc[field] = incoming[field];
 }
 
-const isTerminal = (state: unknown): boolean => typeof state === 'string' && TERMINAL_TASK_STATES.includes(state);
+const isTerminal = (state: unknown): boolean => typeof state === 'string' && TASK_TERMINAL_STATES.includes(state);
 const stateFields = (state: unknown): readonly string[] => lookup(TASK_STATE_FIELDS, state) ?? [];
 const hasEvent = (incoming: Fields, state: string): boolean => Array.isArray(incoming.events) && incoming.events.includes(state);
 const inOrder = (stored: Fields, incoming: Fields): boolean =>
@@ -108,7 +108,7 @@ const inOrder = (stored: Fields, incoming: Fields): boolean =>
 export function isStale(
   stored: Fields,
   incoming: Fields,
-  timeFields: Readonly<Record<string, string>> = TASK_STATE_TIMESTAMP_FIELDS,
+  timeFields: Readonly<Record<string, string>> = TASK_EVENT_TIME_FIELDS,
 ): boolean {
   const field = lookup(timeFields, incoming.state);
   if (field === undefined) return false;
@@ -265,9 +265,9 @@ void postSteps(Map s) {
   }
 }
 
-List TERMINAL = ${painlessList(TERMINAL_TASK_STATES)};
+List TERMINAL = ${painlessList(TASK_TERMINAL_STATES)};
 Map G = ${painlessMap(TASK_STATE_FIELDS)};
-Map TIME = ${painlessStringMap(TASK_STATE_TIMESTAMP_FIELDS)};
+Map TIME = ${painlessStringMap(TASK_EVENT_TIME_FIELDS)};
 List INPUT = ${painlessList(TASK_INPUT_FIELDS)};
 List ERROR = ${painlessList(TASK_ERROR_FIELDS)};
 int MAX_EVENTS = ${MAX_TASK_EVENTS};

@@ -13,7 +13,7 @@ export const WORKER_STATE_FIELDS: Readonly<Record<string, readonly string[]>> = 
 };
 
 /** The per-state timestamp (ms) of each worker state, which identifies the event (see `isStale`). */
-export const WORKER_STATE_TIMESTAMP_FIELDS: Readonly<Record<string, string>> = {
+export const WORKER_EVENT_TIME_FIELDS: Readonly<Record<string, string>> = {
   ONLINE: 'online_at',
   HEARTBEAT: 'last_heartbeat_at',
   OFFLINE: 'offline_at',
@@ -41,7 +41,7 @@ export function mergeWorkerDocument(stored: Doc | undefined, incoming: Doc): Doc
   } else if (stored.state === c.state) {
     // W2
     return undefined;
-  } else if (isStale(stored, c, WORKER_STATE_TIMESTAMP_FIELDS)) {
+  } else if (isStale(stored, c, WORKER_EVENT_TIME_FIELDS)) {
     // Redelivery: the stored document already holds this state's event, or a later one (deviation, see isStale).
     return undefined;
   } else {
@@ -55,7 +55,7 @@ export function mergeWorkerDocument(stored: Doc | undefined, incoming: Doc): Doc
 /** The same algorithm in Painless, for Elasticsearch scripted upserts; sets `ctx.op = 'noop'` on skip. */
 export const WORKER_MERGE_PAINLESS = `${PAINLESS_HELPERS}
 Map W = ${painlessMap(WORKER_STATE_FIELDS)};
-Map TIME = ${painlessStringMap(WORKER_STATE_TIMESTAMP_FIELDS)};
+Map TIME = ${painlessStringMap(WORKER_EVENT_TIME_FIELDS)};
 
 Map s = ctx._source;
 Map c = params.incoming;

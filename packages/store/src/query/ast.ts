@@ -90,10 +90,14 @@ export type SortSpec = Static<typeof SortSpec>;
 const SortOrder = Type.Union([Type.Literal('asc'), Type.Literal('desc')]);
 
 /** `{_count: 'desc'}`, `{_key: 'asc'}`, or a single-value sub-aggregation (`{total: 'desc'}`, `{s: 'desc'}` with `s.avg` for stats). */
-export const TermsOrder = Type.Record(Type.String({ pattern: '^(_count|_key|[A-Za-z_][A-Za-z0-9_]*(\\.(count|min|max|avg|sum))?)$' }), SortOrder, {
-  minProperties: 1,
-  maxProperties: 1,
-});
+export const TermsOrder = Type.Record(
+  Type.String({ pattern: '^(_count|_key|[A-Za-z_][A-Za-z0-9_]*(\\.(count|min|max|avg|sum))?)$' }),
+  SortOrder,
+  {
+    minProperties: 1,
+    maxProperties: 1,
+  },
+);
 export type TermsOrder = Static<typeof TermsOrder>;
 
 const Bounds = Type.Object({ min: RangeValue, max: RangeValue }, strict);

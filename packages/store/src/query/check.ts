@@ -7,7 +7,17 @@ import { type ResolvedSpec, fieldType } from '../spec.js';
 import type { FieldType } from '../types.js';
 import { isFieldPath } from '../validate.js';
 import { queryValue } from './values.js';
-import { type Aggregation, Aggregations, DateHistogramParams, FieldName, HistogramParams, Query, SortSpec, TermsParams, aggregationKind } from './ast.js';
+import {
+  type Aggregation,
+  Aggregations,
+  DateHistogramParams,
+  FieldName,
+  HistogramParams,
+  Query,
+  SortSpec,
+  TermsParams,
+  aggregationKind,
+} from './ast.js';
 
 /** Elasticsearch's `index.max_result_window`: offset + limit may not exceed it on either engine. */
 export const MAX_RESULT_WINDOW = 10_000;
@@ -27,7 +37,12 @@ function firstError<T extends TSchema>(check: ReturnType<typeof TypeCompiler.Com
   return `${first.path === '' ? '' : `${first.path}: `}${first.message}${typeof first.value === 'string' ? ` (got ${JSON.stringify(first.value)})` : ''}`;
 }
 
-function checkShape<T extends TSchema>(check: ReturnType<typeof TypeCompiler.Compile<T>>, value: unknown, what: string, diagnose?: (value: unknown) => void): void {
+function checkShape<T extends TSchema>(
+  check: ReturnType<typeof TypeCompiler.Compile<T>>,
+  value: unknown,
+  what: string,
+  diagnose?: (value: unknown) => void,
+): void {
   const error = firstError(check, value);
   if (error === undefined) return;
   // Unions report only "Expected union value": find the node that is wrong and say what is wrong with it.
@@ -58,19 +73,22 @@ function diagnoseQuery(value: unknown, path: string): void {
     throw invalid(`query node at ${at} must be an object with exactly one of: ${QUERY_NODES.join(', ')}`);
   }
   const [key, params] = Object.entries(value)[0] as [string, unknown];
-  if (!QUERY_NODES.includes(key)) throw unsupported(`query clause "${key}" at ${at} is not supported (supported: ${QUERY_NODES.join(', ')})`);
+  if (!QUERY_NODES.includes(key))
+    throw unsupported(`query clause "${key}" at ${at} is not supported (supported: ${QUERY_NODES.join(', ')})`);
   if (key === 'bool') {
     if (!isObject(params)) throw invalid(`bool at ${at} must be an object`);
     for (const [clause, list] of Object.entries(params)) {
       if (clause === 'minimum_should_match') continue;
-      if (!['must', 'should', 'must_not', 'filter'].includes(clause)) throw unsupported(`bool clause "${clause}" at ${at} is not supported (use must, should, must_not, filter, minimum_should_match)`);
+      if (!['must', 'should', 'must_not', 'filter'].includes(clause))
+        throw unsupported(`bool clause "${clause}" at ${at} is not supported (use must, should, must_not, filter, minimum_should_match)`);
       if (!Array.isArray(list)) throw invalid(`bool.${clause} at ${at} must be an array of queries`);
-      list.forEach((q, i) => diagnoseQuery(q, `${path}/bool/${clause}/${i}`));
+      for (const [i, q] of list.entries()) diagnoseQuery(q, `${path}/bool/${clause}/${i}`);
     }
     return;
   }
   if (isObject(params)) checkFieldName(params.field, `${key} at ${at}`);
-  const error = leafChecks.get(key) === undefined ? undefined : firstError(leafChecks.get(key) as ReturnType<typeof TypeCompiler.Compile>, value);
+  const error =
+    leafChecks.get(key) === undefined ? undefined : firstError(leafChecks.get(key) as ReturnType<typeof TypeCompiler.Compile>, value);
   if (error !== undefined) throw invalid(`${key} at ${at} is invalid: ${error}`);
 }
 
@@ -79,19 +97,23 @@ const aggParamChecks = new Map<string, ReturnType<typeof TypeCompiler.Compile>>(
   ['terms', TypeCompiler.Compile(TermsParams)],
   ['date_histogram', TypeCompiler.Compile(DateHistogramParams)],
   ['histogram', TypeCompiler.Compile(HistogramParams)],
-  ...['sum', 'avg', 'min', 'max', 'stats', 'cardinality'].map((k) => [k, TypeCompiler.Compile(Type.Object({ field: FieldName }, { additionalProperties: false }))] as const),
+  ...['sum', 'avg', 'min', 'max', 'stats', 'cardinality'].map(
+    (k) => [k, TypeCompiler.Compile(Type.Object({ field: FieldName }, { additionalProperties: false }))] as const,
+  ),
 ]);
 
 function diagnoseAggs(value: unknown, at: string): void {
   if (!isObject(value)) throw invalid(`aggs at ${at} must be an object of named aggregations`);
   for (const [name, agg] of Object.entries(value)) {
     const where = `aggregation "${at}${name}"`;
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw invalid(`aggregation name ${JSON.stringify(name)} is invalid: use letters, digits and '_'`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+      throw invalid(`aggregation name ${JSON.stringify(name)} is invalid: use letters, digits and '_'`);
     if (!isObject(agg)) throw invalid(`${where} must be an object`);
     const kinds = Object.keys(agg).filter((k) => k !== 'aggs');
     if (kinds.length !== 1) throw invalid(`${where} must have exactly one of: ${AGG_KINDS.join(', ')} (and optionally aggs)`);
     const kind = kinds[0] as string;
-    if (!AGG_KINDS.includes(kind)) throw unsupported(`${where}: aggregation type "${kind}" is not supported (supported: ${AGG_KINDS.join(', ')})`);
+    if (!AGG_KINDS.includes(kind))
+      throw unsupported(`${where}: aggregation type "${kind}" is not supported (supported: ${AGG_KINDS.join(', ')})`);
     const params = agg[kind];
     if (kind === 'filter') {
       if (!isObject(params) || !('query' in params) || Object.keys(params).length !== 1) throw invalid(`${where}: filter must be {query}`);
@@ -103,7 +125,8 @@ function diagnoseAggs(value: unknown, at: string): void {
       if (error !== undefined) throw invalid(`${where}: ${kind} is invalid: ${error}`);
     }
     if ('aggs' in agg) {
-      if (['sum', 'avg', 'min', 'max', 'stats', 'cardinality'].includes(kind)) throw invalid(`${where}: a ${kind} aggregation cannot have sub-aggregations`);
+      if (['sum', 'avg', 'min', 'max', 'stats', 'cardinality'].includes(kind))
+        throw invalid(`${where}: a ${kind} aggregation cannot have sub-aggregations`);
       diagnoseAggs(agg.aggs, `${at}${name}.`);
     }
   }
@@ -113,7 +136,8 @@ const RANGE_TYPES: ReadonlySet<FieldType> = new Set(['keyword', 'number', 'date'
 const PATTERN_TYPES: ReadonlySet<FieldType> = new Set(['keyword', 'text']);
 
 function allowed(types: ReadonlySet<FieldType>, type: FieldType, node: string, field: string): void {
-  if (!types.has(type)) throw invalid(`${node} on field "${field}" is not supported: it is a ${type} field (use it on ${[...types].join(' or ')} fields)`);
+  if (!types.has(type))
+    throw invalid(`${node} on field "${field}" is not supported: it is a ${type} field (use it on ${[...types].join(' or ')} fields)`);
 }
 
 function walkQuery(query: Query, spec: ResolvedSpec): void {
@@ -143,8 +167,7 @@ function walkQuery(query: Query, spec: ResolvedSpec): void {
     if (query.match.field !== undefined) {
       const type = fieldType(spec, query.match.field, 'match');
       if (type !== 'text') queryValue(query.match.field, type, query.match.query);
-    }
-    else if (spec.text.size === 0) throw invalid(`match without a field needs a text field, and index "${spec.name}" declares none`);
+    } else if (spec.text.size === 0) throw invalid(`match without a field needs a text field, and index "${spec.name}" declares none`);
   }
 }
 
@@ -170,7 +193,10 @@ export function checkPage(offset: unknown, limit: unknown, defaultLimit = DEFAUL
   const l = limit ?? defaultLimit;
   if (typeof o !== 'number' || !Number.isInteger(o) || o < 0) throw invalid(`offset ${JSON.stringify(o)} is invalid: use an integer >= 0`);
   if (typeof l !== 'number' || !Number.isInteger(l) || l < 0) throw invalid(`limit ${JSON.stringify(l)} is invalid: use an integer >= 0`);
-  if (o + l > MAX_RESULT_WINDOW) throw invalid(`offset + limit is ${o + l}, above the maximum of ${MAX_RESULT_WINDOW}: narrow the query or page with a range on a sorted field`);
+  if (o + l > MAX_RESULT_WINDOW)
+    throw invalid(
+      `offset + limit is ${o + l}, above the maximum of ${MAX_RESULT_WINDOW}: narrow the query or page with a range on a sorted field`,
+    );
   return { offset: o, limit: l };
 }
 
@@ -190,12 +216,16 @@ function walkAggs(aggs: Record<string, Aggregation>, spec: ResolvedSpec, path: s
         const target = sub === undefined ? undefined : agg.aggs?.[sub];
         const targetKind = target === undefined ? undefined : aggregationKind(target);
         const ok = targetKind !== undefined && (prop === undefined ? SINGLE_VALUE.has(targetKind) : targetKind === 'stats');
-        if (!ok) throw invalid(`${at}: order "${key}" must name a sum/avg/min/max/cardinality sub-aggregation (or stats with .count/.min/.max/.avg/.sum)`);
+        if (!ok)
+          throw invalid(
+            `${at}: order "${key}" must name a sum/avg/min/max/cardinality sub-aggregation (or stats with .count/.min/.max/.avg/.sum)`,
+          );
       }
     } else if ('date_histogram' in agg) {
       const p = agg.date_histogram;
       allowed(new Set(['date']), fieldType(spec, p.field, at), 'date_histogram', p.field);
-      if ((p.calendar_interval === undefined) === (p.fixed_interval === undefined)) throw invalid(`${at}: give exactly one of calendar_interval and fixed_interval`);
+      if ((p.calendar_interval === undefined) === (p.fixed_interval === undefined))
+        throw invalid(`${at}: give exactly one of calendar_interval and fixed_interval`);
       if (p.calendar_interval !== undefined) parseCalendarInterval(p.calendar_interval);
       if (p.fixed_interval !== undefined) parseFixedInterval(p.fixed_interval);
     } else if ('histogram' in agg) {

@@ -71,7 +71,10 @@ export function compileSort(sort: SortSpec[] | undefined, spec: ResolvedSpec): e
   return out;
 }
 
-export function compileAggs(aggs: Record<string, Aggregation>, spec: ResolvedSpec): Record<string, estypes.AggregationsAggregationContainer> {
+export function compileAggs(
+  aggs: Record<string, Aggregation>,
+  spec: ResolvedSpec,
+): Record<string, estypes.AggregationsAggregationContainer> {
   const out: Record<string, estypes.AggregationsAggregationContainer> = {};
   for (const [name, agg] of Object.entries(aggs)) out[name] = compileAgg(agg, spec);
   return out;

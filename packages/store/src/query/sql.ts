@@ -37,7 +37,8 @@ export function or(...parts: Sql[]): Sql {
 }
 
 /** NOT that treats an unknown (NULL) comparison as false, so `must_not` keeps documents without the field. */
-export const not = (part: Sql): Sql => (part.sql === '1' ? FALSE : part.sql === '0' ? TRUE : { sql: `NOT COALESCE((${part.sql}), 0)`, params: part.params });
+export const not = (part: Sql): Sql =>
+  part.sql === '1' ? FALSE : part.sql === '0' ? TRUE : { sql: `NOT COALESCE((${part.sql}), 0)`, params: part.params };
 
 export const quoteIdent = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 export const tableName = (spec: ResolvedSpec): string => quoteIdent(`idx_${spec.name}`);
@@ -48,9 +49,7 @@ export const jsonPath = (field: string): string => `$.${field}`;
  * How one field's values are reached: a hot column (one normalized value per document),
  * or the document JSON through json_each (each element of an array is a value).
  */
-export type ValueSource =
-  | { kind: 'column'; type: FieldType; column: string }
-  | { kind: 'json'; type: FieldType; path: string };
+export type ValueSource = { kind: 'column'; type: FieldType; column: string } | { kind: 'json'; type: FieldType; path: string };
 
 /** SQL normalizing a json_each row (`alias.type`, `alias.value`) to the form hot columns store. */
 export function normalizedJson(alias: string, type: FieldType): string {
@@ -72,7 +71,9 @@ export function normalizedJson(alias: string, type: FieldType): string {
 export function hotValue(field: string, type: FieldType, value: unknown): string | number | null {
   if (value === undefined || value === null) return null;
   if (typeof value === 'object') {
-    throw invalid(`field "${field}" is a hot (indexed column) field and must hold a single value, not ${Array.isArray(value) ? 'an array' : 'an object'}`);
+    throw invalid(
+      `field "${field}" is a hot (indexed column) field and must hold a single value, not ${Array.isArray(value) ? 'an array' : 'an object'}`,
+    );
   }
   switch (type) {
     case 'keyword':
@@ -142,7 +143,10 @@ export class SqlCompiler {
   }
 
   #fts(expression: string): Sql {
-    return { sql: `t.rowid IN (SELECT rowid FROM ${ftsTableName(this.#spec)} WHERE ${ftsTableName(this.#spec)} MATCH ?)`, params: [expression] };
+    return {
+      sql: `t.rowid IN (SELECT rowid FROM ${ftsTableName(this.#spec)} WHERE ${ftsTableName(this.#spec)} MATCH ?)`,
+      params: [expression],
+    };
   }
 
   /** Full-text match of words on one text field (or all text fields). */
@@ -201,7 +205,10 @@ export class SqlCompiler {
       if (minimum === 1) parts.push(or(...should));
       else if (minimum > should.length) parts.push(FALSE);
       else if (minimum > 1) {
-        parts.push({ sql: `(${should.map((s) => `COALESCE((${s.sql}), 0)`).join(' + ')}) >= ${minimum}`, params: should.flatMap((s) => s.params) });
+        parts.push({
+          sql: `(${should.map((s) => `COALESCE((${s.sql}), 0)`).join(' + ')}) >= ${minimum}`,
+          params: should.flatMap((s) => s.params),
+        });
       }
     } else if ((b.minimum_should_match ?? 0) > 0) parts.push(FALSE);
     return and(...parts);

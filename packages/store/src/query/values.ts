@@ -17,7 +17,8 @@ export function queryValue(field: string, type: FieldType, value: TermValue): st
     }
     case 'date': {
       const ms = typeof value === 'boolean' ? undefined : toEpochMs(value);
-      if (ms === undefined) throw invalid(`field "${field}" is a date field: ${JSON.stringify(value)} is not a date (use ISO-8601 or epoch milliseconds)`);
+      if (ms === undefined)
+        throw invalid(`field "${field}" is a date field: ${JSON.stringify(value)} is not a date (use ISO-8601 or epoch milliseconds)`);
       return ms;
     }
     case 'boolean':
@@ -26,4 +27,3 @@ export function queryValue(field: string, type: FieldType, value: TermValue): st
       throw invalid(`field "${field}" is a boolean field: ${JSON.stringify(value)} is not true or false`);
   }
 }
-

@@ -73,11 +73,19 @@ export class SqliteAggregator {
   }
 
   #all(query: Sql): unknown[] {
-    return this.#db.prepare(query.sql).raw().all(...query.params) as unknown[];
+    return this.#db
+      .prepare(query.sql)
+      .raw()
+      .all(...query.params) as unknown[];
   }
 
   #one(query: Sql): unknown[] {
-    return (this.#db.prepare(query.sql).raw().get(...query.params) as unknown[] | undefined) ?? [];
+    return (
+      (this.#db
+        .prepare(query.sql)
+        .raw()
+        .get(...query.params) as unknown[] | undefined) ?? []
+    );
   }
 
   #count(where: Sql): number {
@@ -128,7 +136,9 @@ export class SqliteAggregator {
   #metric(kind: 'sum' | 'avg' | 'min' | 'max' | 'cardinality', field: string, where: Sql): MetricResult {
     const source = this.#c.source(field, `${kind} aggregation`);
     const v = valuesOf(source, 'v');
-    const row = this.#one(join(`SELECT ${this.#metricSql(kind, v.expr)} FROM ${this.#table} AS t`, v.from, ' WHERE ', where, ` AND ${v.expr} IS NOT NULL`));
+    const row = this.#one(
+      join(`SELECT ${this.#metricSql(kind, v.expr)} FROM ${this.#table} AS t`, v.from, ' WHERE ', where, ` AND ${v.expr} IS NOT NULL`),
+    );
     const value = row[0] === null || row[0] === undefined ? null : Number(row[0]);
     return metricResult(kind, source.type, value);
   }
@@ -136,7 +146,13 @@ export class SqliteAggregator {
   #stats(field: string, where: Sql): StatsResult {
     const v = valuesOf(this.#c.source(field, 'stats aggregation'), 'v');
     const [count, min, max, avg, sum] = this.#one(
-      join(`SELECT COUNT(${v.expr}), MIN(${v.expr}), MAX(${v.expr}), AVG(${v.expr}), TOTAL(${v.expr}) FROM ${this.#table} AS t`, v.from, ' WHERE ', where, ` AND ${v.expr} IS NOT NULL`),
+      join(
+        `SELECT COUNT(${v.expr}), MIN(${v.expr}), MAX(${v.expr}), AVG(${v.expr}), TOTAL(${v.expr}) FROM ${this.#table} AS t`,
+        v.from,
+        ' WHERE ',
+        where,
+        ` AND ${v.expr} IS NOT NULL`,
+      ),
     ).map((x) => (x === null || x === undefined ? null : Number(x)));
     return { count: count ?? 0, min: min ?? null, max: max ?? null, avg: avg ?? null, sum: sum ?? 0 };
   }
@@ -152,7 +168,8 @@ export class SqliteAggregator {
     const v = valuesOf(source, 'v');
     const countExpr = v.perValue ? 'COUNT(DISTINCT t.rowid)' : 'COUNT(*)';
     const keyWhere = (key: Key): Sql => this.#c.predicate(source, (x) => sql(`${x} = ?`, key));
-    const grouped = (w: Sql): Sql => join(`SELECT ${v.expr} AS k, ${countExpr} AS c FROM ${this.#table} AS t`, v.from, ' WHERE ', w, ` AND k IS NOT NULL GROUP BY k`);
+    const grouped = (w: Sql): Sql =>
+      join(`SELECT ${v.expr} AS k, ${countExpr} AS c FROM ${this.#table} AS t`, v.from, ' WHERE ', w, ` AND k IS NOT NULL GROUP BY k`);
 
     // Common case: order by count or key, no missing bucket, no zero-count buckets: SQL sorts and limits.
     if (missing === undefined && minDocCount >= 1 && (orderKey === '_count' || orderKey === '_key')) {
@@ -232,14 +249,20 @@ export class SqliteAggregator {
    * Buckets by `bucketExpr` (an integer bucket number or a bucket start), counted in SQL.
    * `keys` lists the keys to return in order, given the first and last filled keys.
    */
-  #grouped(
-    source: ValueSource,
-    bucketExpr: (value: string) => Sql,
-    where: Sql,
-  ): Map<number, number> {
+  #grouped(source: ValueSource, bucketExpr: (value: string) => Sql, where: Sql): Map<number, number> {
     const v = valuesOf(source, 'v');
     const countExpr = v.perValue ? 'COUNT(DISTINCT t.rowid)' : 'COUNT(*)';
-    const rows = this.#all(join('SELECT ', bucketExpr(v.expr), ` AS b, ${countExpr} FROM ${this.#table} AS t`, v.from, ' WHERE ', where, ` AND ${v.expr} IS NOT NULL GROUP BY b`));
+    const rows = this.#all(
+      join(
+        'SELECT ',
+        bucketExpr(v.expr),
+        ` AS b, ${countExpr} FROM ${this.#table} AS t`,
+        v.from,
+        ' WHERE ',
+        where,
+        ` AND ${v.expr} IS NOT NULL GROUP BY b`,
+      ),
+    );
     const counts = new Map<number, number>();
     for (const row of rows) {
       const [b, c] = row as [number, number];
@@ -257,12 +280,20 @@ export class SqliteAggregator {
     const source = this.#c.source(field, 'histogram aggregation');
     const bucketOf = (x: string): Sql => sql(`floor(${x} / ?)`, interval);
     const counts = this.#grouped(source, bucketOf, where);
-    const indexes = fillRange([...counts.keys()], minDocCount, bounds && [Math.floor(bounds.min / interval), Math.floor(bounds.max / interval)], (i) => i + 1);
+    const indexes = fillRange(
+      [...counts.keys()],
+      minDocCount,
+      bounds && [Math.floor(bounds.min / interval), Math.floor(bounds.max / interval)],
+      (i) => i + 1,
+    );
     const buckets = indexes
       .map((i) => ({ i, count: counts.get(i) ?? 0 }))
       .filter((b) => b.count >= minDocCount)
       .map(({ i, count }) => {
-        const bucketWhere = and(where, this.#c.predicate(source, (x) => join(bucketOf(x), sql(' = ?', i))));
+        const bucketWhere = and(
+          where,
+          this.#c.predicate(source, (x) => join(bucketOf(x), sql(' = ?', i))),
+        );
         return this.#bucket('number', { key: i * interval, count, where: bucketWhere }, subAggs);
       });
     return { buckets };
@@ -299,7 +330,10 @@ export class SqliteAggregator {
       .map((key) => ({ key, count: counts.get(key) ?? 0 }))
       .filter((b) => b.count >= minDocCount)
       .map(({ key, count }) => {
-        const bucketWhere = and(where, this.#c.predicate(source, (x) => join(bucketOf(x), sql(' = ?', key))));
+        const bucketWhere = and(
+          where,
+          this.#c.predicate(source, (x) => join(bucketOf(x), sql(' = ?', key))),
+        );
         return this.#bucket('date', { key, count, where: bucketWhere }, subAggs);
       });
     return { buckets };
@@ -323,7 +357,8 @@ function fillRange(filled: number[], minDocCount: number, extended: [number, num
   const keys: number[] = [];
   for (let key = first; key <= last; key = next(key)) {
     keys.push(key);
-    if (keys.length > MAX_BUCKETS) throw invalid(`the histogram would return more than ${MAX_BUCKETS} buckets: use a larger interval or narrower bounds`);
+    if (keys.length > MAX_BUCKETS)
+      throw invalid(`the histogram would return more than ${MAX_BUCKETS} buckets: use a larger interval or narrower bounds`);
   }
   return keys;
 }

@@ -65,7 +65,10 @@ export class SqliteCollections implements Collections {
       order.push({ sql: `${expr.sql} ${s.order === 'desc' ? 'DESC' : 'ASC'} ${nulls}`, params: expr.params });
     }
     order.push(sql('id ASC'));
-    const total = this.#db.prepare(`SELECT COUNT(*) AS n FROM collections WHERE ${where.sql}`).pluck().get(...where.params) as number;
+    const total = this.#db
+      .prepare(`SELECT COUNT(*) AS n FROM collections WHERE ${where.sql}`)
+      .pluck()
+      .get(...where.params) as number;
     const rows =
       limit === 0
         ? []
@@ -81,11 +84,17 @@ export class SqliteCollections implements Collections {
     const { id, fields } = checkCreate(collection, record);
     const now = nowSeconds();
     const result = this.#insert.run(collection, id, JSON.stringify(fields), 1, now, now);
-    if (result.changes === 0) throw new StoreError('conflict', `${collection} "${id}" already exists: update it, or create it under another id`);
+    if (result.changes === 0)
+      throw new StoreError('conflict', `${collection} "${id}" already exists: update it, or create it under another id`);
     return toRecord(fields, { id, revision: 1, created: now, modified: now });
   }
 
-  async update(collection: string, id: string, patch: Record<string, unknown>, options: { expectRevision?: number } = {}): Promise<CollectionRecord> {
+  async update(
+    collection: string,
+    id: string,
+    patch: Record<string, unknown>,
+    options: { expectRevision?: number } = {},
+  ): Promise<CollectionRecord> {
     checkName('collection', collection);
     checkId(id, 'record');
     const changes = ownFields(patch, 'patch');

@@ -13,7 +13,13 @@ import type { Query } from '../query/ast.js';
 import { checkId, checkScope, getPath, isPlainObject } from '../validate.js';
 import { SqliteAggregator } from './aggregations.js';
 
-const COLUMN_TYPES: Readonly<Record<FieldType, string>> = { keyword: 'TEXT', text: 'TEXT', number: 'REAL', date: 'INTEGER', boolean: 'INTEGER' };
+const COLUMN_TYPES: Readonly<Record<FieldType, string>> = {
+  keyword: 'TEXT',
+  text: 'TEXT',
+  number: 'REAL',
+  date: 'INTEGER',
+  boolean: 'INTEGER',
+};
 /** unicode61 without diacritic folding and with '_' inside words, close to Elasticsearch's standard analyzer. */
 /** Rows read at a time when a new hot column is filled from the documents. */
 const BACKFILL_BATCH = 1000;
@@ -61,7 +67,11 @@ export class SqliteIndexes implements Indexes {
     if (stored === layout) return;
 
     // Hot columns: drop the ones no longer hot, add and backfill new ones.
-    const columns = new Set((db.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(`idx_${resolved.name}`) as string[]).filter((c) => c.startsWith('h_')));
+    const columns = new Set(
+      (db.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(`idx_${resolved.name}`) as string[]).filter((c) =>
+        c.startsWith('h_'),
+      ),
+    );
     const wanted = new Map([...resolved.hot].map(([field, column]) => [column, field]));
     for (const column of columns) {
       if (wanted.has(column)) continue;
@@ -81,7 +91,11 @@ export class SqliteIndexes implements Indexes {
       const update = db.prepare(`UPDATE ${table} SET ${added.map(([c]) => `${quoteIdent(c)} = ?`).join(', ')} WHERE rowid = ?`);
       // In batches: a statement cannot write while another one iterates.
       const batch = db.prepare(`SELECT rowid, doc FROM ${table} WHERE rowid > ? ORDER BY rowid LIMIT ${BACKFILL_BATCH}`).raw();
-      for (let after = -Infinity, rows = batch.all(after) as Array<[number, string]>; rows.length > 0; rows = batch.all(after) as Array<[number, string]>) {
+      for (
+        let after = -Infinity, rows = batch.all(after) as Array<[number, string]>;
+        rows.length > 0;
+        rows = batch.all(after) as Array<[number, string]>
+      ) {
         for (const [rowid, json] of rows) {
           const doc = JSON.parse(json) as Record<string, unknown>;
           const values = added.map(([, field, type]) => {
@@ -105,7 +119,9 @@ export class SqliteIndexes implements Indexes {
       const ftsColumns = [...resolved.text.values()].map(quoteIdent);
       // Paths are validated identifiers (FIELD_PATTERN), safe as SQL string literals in trigger bodies.
       const values = (row: string) => [...resolved.text.keys()].map((field) => `json_extract(${row}.doc, '${jsonPath(field)}')`).join(', ');
-      db.exec(`CREATE VIRTUAL TABLE ${fts} USING fts5(${ftsColumns.join(', ')}, content='', contentless_delete=1, tokenize="${FTS_TOKENIZER}")`);
+      db.exec(
+        `CREATE VIRTUAL TABLE ${fts} USING fts5(${ftsColumns.join(', ')}, content='', contentless_delete=1, tokenize="${FTS_TOKENIZER}")`,
+      );
       db.exec(`INSERT INTO ${fts} (rowid, ${ftsColumns.join(', ')}) SELECT t.rowid, ${values('t')} FROM ${table} AS t`);
       db.exec(`CREATE TRIGGER ${quoteIdent(`idx_${resolved.name}__fts_ai`)} AFTER INSERT ON ${table} BEGIN
         INSERT INTO ${fts} (rowid, ${ftsColumns.join(', ')}) VALUES (new.rowid, ${values('new')}); END`);
@@ -115,11 +131,9 @@ export class SqliteIndexes implements Indexes {
         DELETE FROM ${fts} WHERE rowid = old.rowid;
         INSERT INTO ${fts} (rowid, ${ftsColumns.join(', ')}) VALUES (new.rowid, ${values('new')}); END`);
     }
-    db.prepare('INSERT INTO index_specs (name, spec, updated) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET spec = excluded.spec, updated = excluded.updated').run(
-      resolved.name,
-      layout,
-      Date.now(),
-    );
+    db.prepare(
+      'INSERT INTO index_specs (name, spec, updated) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET spec = excluded.spec, updated = excluded.updated',
+    ).run(resolved.name, layout, Date.now());
   }
 
   #prepare(resolved: ResolvedSpec): void {
@@ -137,7 +151,8 @@ export class SqliteIndexes implements Indexes {
 
   #index(index: string): Prepared {
     const prepared = this.#prepared.get(index);
-    if (prepared === undefined) throw new StoreError('notfound', `index "${index}" is not declared: call store.indexes.ensure(spec) for it at startup`);
+    if (prepared === undefined)
+      throw new StoreError('notfound', `index "${index}" is not declared: call store.indexes.ensure(spec) for it at startup`);
     return prepared;
   }
 
@@ -201,7 +216,10 @@ export class SqliteIndexes implements Indexes {
     const aggs = request.aggs === undefined ? undefined : checkAggs(request.aggs, p.resolved);
     const { offset, limit } = checkPage(request.offset, request.limit);
     const order = compiler.orderBy(sort);
-    const total = this.#db.prepare(`SELECT COUNT(*) FROM ${p.table} AS t WHERE ${where.sql}`).pluck().get(...where.params) as number;
+    const total = this.#db
+      .prepare(`SELECT COUNT(*) FROM ${p.table} AS t WHERE ${where.sql}`)
+      .pluck()
+      .get(...where.params) as number;
     const hits =
       limit === 0 || total <= offset
         ? []
@@ -219,13 +237,18 @@ export class SqliteIndexes implements Indexes {
   async count(index: string, scope: Scope, query?: Query): Promise<number> {
     const p = this.#index(index);
     const where = this.#where(p, scope, query, new SqlCompiler(p.resolved));
-    return this.#db.prepare(`SELECT COUNT(*) FROM ${p.table} AS t WHERE ${where.sql}`).pluck().get(...where.params) as number;
+    return this.#db
+      .prepare(`SELECT COUNT(*) FROM ${p.table} AS t WHERE ${where.sql}`)
+      .pluck()
+      .get(...where.params) as number;
   }
 
   async deleteByQuery(index: string, scope: Scope, query?: Query): Promise<number> {
     const p = this.#index(index);
     const where = this.#where(p, scope, query, new SqlCompiler(p.resolved));
-    return this.#db.transaction(() => this.#db.prepare(`DELETE FROM ${p.table} AS t WHERE ${where.sql}`).run(...where.params).changes).immediate();
+    return this.#db
+      .transaction(() => this.#db.prepare(`DELETE FROM ${p.table} AS t WHERE ${where.sql}`).run(...where.params).changes)
+      .immediate();
   }
 
   async dropScope(index: string, scope: Scope): Promise<number> {
@@ -237,7 +260,10 @@ export class SqliteIndexes implements Indexes {
   async stats(index: string, scope: Scope): Promise<{ count: number; bytes: number }> {
     const p = this.#index(index);
     checkScope(scope);
-    const row = this.#db.prepare(`SELECT COUNT(*), TOTAL(octet_length(doc)) FROM ${p.table} WHERE scope = ?`).raw().get(scope) as [number, number];
+    const row = this.#db.prepare(`SELECT COUNT(*), TOTAL(octet_length(doc)) FROM ${p.table} WHERE scope = ?`).raw().get(scope) as [
+      number,
+      number,
+    ];
     return { count: row[0], bytes: Math.round(row[1]) };
   }
 }

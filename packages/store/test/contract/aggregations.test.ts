@@ -32,7 +32,15 @@ const AGG_CASES: AggCase[] = [
   {
     name: 'terms: size cuts and sum_other_doc_count counts the rest',
     aggs: { states: { terms: { field: 'state', size: 2 } } },
-    expect: { states: terms([{ key: 'SUCCESS', doc_count: 3 }, { key: 'FAILURE', doc_count: 2 }], 3) },
+    expect: {
+      states: terms(
+        [
+          { key: 'SUCCESS', doc_count: 3 },
+          { key: 'FAILURE', doc_count: 2 },
+        ],
+        3,
+      ),
+    },
   },
   {
     name: 'terms: each array element is a bucket',
@@ -257,7 +265,9 @@ const AGG_CASES: AggCase[] = [
     name: 'date_histogram: extended_bounds add empty buckets at both ends',
     query: { term: { field: 'state', value: 'FAILURE' } },
     aggs: {
-      per_day: { date_histogram: { field: 'received', calendar_interval: 'day', extended_bounds: { min: '2024-03-01', max: '2024-03-06' } } },
+      per_day: {
+        date_histogram: { field: 'received', calendar_interval: 'day', extended_bounds: { min: '2024-03-01', max: '2024-03-06' } },
+      },
     },
     expect: {
       per_day: {
@@ -303,11 +313,24 @@ const AGG_CASES: AggCase[] = [
   {
     name: 'histogram: empty buckets between filled ones',
     aggs: { rt: { histogram: { field: 'runtime', interval: 5 } } },
-    expect: { rt: { buckets: [{ key: 0, doc_count: 6 }, { key: 5, doc_count: 0 }, { key: 10, doc_count: 1 }] } },
+    expect: {
+      rt: {
+        buckets: [
+          { key: 0, doc_count: 6 },
+          { key: 5, doc_count: 0 },
+          { key: 10, doc_count: 1 },
+        ],
+      },
+    },
   },
   {
     name: 'histogram: extended_bounds and sub-aggregation',
-    aggs: { rt: { histogram: { field: 'runtime', interval: 5, extended_bounds: { min: 0, max: 20 } }, aggs: { n: { cardinality: { field: 'worker' } } } } },
+    aggs: {
+      rt: {
+        histogram: { field: 'runtime', interval: 5, extended_bounds: { min: 0, max: 20 } },
+        aggs: { n: { cardinality: { field: 'worker' } } },
+      },
+    },
     expect: {
       rt: {
         buckets: [
@@ -322,7 +345,12 @@ const AGG_CASES: AggCase[] = [
   },
   {
     name: 'metrics: sum, avg, min, max',
-    aggs: { sum: { sum: { field: 'runtime' } }, avg: { avg: { field: 'runtime' } }, min: { min: { field: 'runtime' } }, max: { max: { field: 'runtime' } } },
+    aggs: {
+      sum: { sum: { field: 'runtime' } },
+      avg: { avg: { field: 'runtime' } },
+      min: { min: { field: 'runtime' } },
+      max: { max: { field: 'runtime' } },
+    },
     expect: { sum: { value: 19.5 }, avg: { value: 19.5 / 7 }, min: { value: 0 }, max: { value: 12 } },
   },
   {
@@ -350,7 +378,12 @@ const AGG_CASES: AggCase[] = [
   },
   {
     name: 'filter: doc_count and sub-aggregations',
-    aggs: { ok: { filter: { query: { term: { field: 'ok', value: true } } }, aggs: { rt: { avg: { field: 'runtime' } }, hosts: { terms: { field: 'meta.host' } } } } },
+    aggs: {
+      ok: {
+        filter: { query: { term: { field: 'ok', value: true } } },
+        aggs: { rt: { avg: { field: 'runtime' } }, hosts: { terms: { field: 'meta.host' } } },
+      },
+    },
     expect: {
       ok: {
         doc_count: 4,
@@ -388,12 +421,37 @@ const AGG_CASES: AggCase[] = [
 const INVALID_AGGS: Array<{ name: string; aggs: Record<string, unknown>; kind: string; message: RegExp }> = [
   { name: 'undeclared field', aggs: { x: { terms: { field: 'nope' } } }, kind: 'invalid', message: /"nope"/ },
   { name: 'sum of a keyword', aggs: { x: { sum: { field: 'state' } } }, kind: 'invalid', message: /state/ },
-  { name: 'date_histogram of a number', aggs: { x: { date_histogram: { field: 'runtime', calendar_interval: 'day' } } }, kind: 'invalid', message: /runtime/ },
-  { name: 'both intervals', aggs: { x: { date_histogram: { field: 'received', calendar_interval: 'day', fixed_interval: '1h' } } }, kind: 'invalid', message: /exactly one/ },
-  { name: 'bad calendar interval', aggs: { x: { date_histogram: { field: 'received', calendar_interval: '2d' } } }, kind: 'invalid', message: /2d/ },
-  { name: 'order by a missing sub-aggregation', aggs: { x: { terms: { field: 'state', order: { nope: 'asc' } } } }, kind: 'invalid', message: /nope/ },
+  {
+    name: 'date_histogram of a number',
+    aggs: { x: { date_histogram: { field: 'runtime', calendar_interval: 'day' } } },
+    kind: 'invalid',
+    message: /runtime/,
+  },
+  {
+    name: 'both intervals',
+    aggs: { x: { date_histogram: { field: 'received', calendar_interval: 'day', fixed_interval: '1h' } } },
+    kind: 'invalid',
+    message: /exactly one/,
+  },
+  {
+    name: 'bad calendar interval',
+    aggs: { x: { date_histogram: { field: 'received', calendar_interval: '2d' } } },
+    kind: 'invalid',
+    message: /2d/,
+  },
+  {
+    name: 'order by a missing sub-aggregation',
+    aggs: { x: { terms: { field: 'state', order: { nope: 'asc' } } } },
+    kind: 'invalid',
+    message: /nope/,
+  },
   { name: 'unknown aggregation type', aggs: { x: { percentiles: { field: 'runtime' } } }, kind: 'unsupported', message: /percentiles/ },
-  { name: 'injection in a sub-aggregation field', aggs: { x: { terms: { field: 'state' }, aggs: { y: { max: { field: 'runtime) FROM x --' } } } } }, kind: 'invalid', message: /runtime\) FROM x/ },
+  {
+    name: 'injection in a sub-aggregation field',
+    aggs: { x: { terms: { field: 'state' }, aggs: { y: { max: { field: 'runtime) FROM x --' } } } } },
+    kind: 'invalid',
+    message: /runtime\) FROM x/,
+  },
 ];
 
 function roundFloats(value: unknown): unknown {
@@ -409,19 +467,31 @@ t.test('aggregation contract', async (t) => {
       await store.indexes.ensure(spec);
       await store.indexes.bulkUpsert(spec.name, SCOPE, DOCS);
       // Another scope's documents must never be counted.
-      await store.indexes.bulkUpsert(spec.name, 'app2', DOCS.map((d) => ({ ...d, state: 'SUCCESS', worker: 'w9' })));
+      await store.indexes.bulkUpsert(
+        spec.name,
+        'app2',
+        DOCS.map((d) => ({ ...d, state: 'SUCCESS', worker: 'w9' })),
+      );
     }
     for (const spec of SPECS) {
       t.test(`${spec.name}: aggregations`, async (t) => {
         for (const c of AGG_CASES) {
           t.test(c.name, async (t) => {
-            const result = await store.indexes.search(spec.name, SCOPE, { ...(c.query === undefined ? {} : { query: c.query }), aggs: c.aggs, limit: 0 });
+            const result = await store.indexes.search(spec.name, SCOPE, {
+              ...(c.query === undefined ? {} : { query: c.query }),
+              aggs: c.aggs,
+              limit: 0,
+            });
             const aggregations = result.aggregations ?? {};
             for (const [name, expected] of Object.entries(c.expect)) {
               const actual = aggregations[name] as AggregationResult | undefined;
               // Float sums may differ in the last bits between engines; compare to 12 significant digits.
               if (name === 'names' && c.name.includes('min_doc_count drops')) {
-                t.same(roundFloats((actual as { buckets?: unknown } | undefined)?.buckets), roundFloats((expected as { buckets: unknown }).buckets), name);
+                t.same(
+                  roundFloats((actual as { buckets?: unknown } | undefined)?.buckets),
+                  roundFloats((expected as { buckets: unknown }).buckets),
+                  name,
+                );
               } else t.same(roundFloats(actual), roundFloats(expected), name);
             }
           });

@@ -43,7 +43,9 @@ t.test('bulk contract', async (t) => {
       t.equal((await store.indexes.stats(SPEC.name, 'big')).count, COUNT);
     });
     t.test('re-upserting the same batch replaces, not duplicates', async (t) => {
-      const docs = makeDocs().slice(0, 10_000).map((d) => ({ ...d, state: 'REVOKED' }));
+      const docs = makeDocs()
+        .slice(0, 10_000)
+        .map((d) => ({ ...d, state: 'REVOKED' }));
       const started = performance.now();
       await store.indexes.bulkUpsert(SPEC.name, 'big', docs);
       t.comment(`${store.engine}: re-upsert of 10000 documents took ${(performance.now() - started).toFixed(0)} ms`);

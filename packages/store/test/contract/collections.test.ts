@@ -74,7 +74,10 @@ t.test('collections contract', async (t) => {
       await Promise.all(Array.from({ length: 5 }, (_, i) => c.update('counters', 'c1', { [`f${i}`]: i })));
       const record = await c.get('counters', 'c1');
       t.equal(record?.revision, 6);
-      t.same([0, 1, 2, 3, 4].map((i) => record?.[`f${i}`]), [0, 1, 2, 3, 4]);
+      t.same(
+        [0, 1, 2, 3, 4].map((i) => record?.[`f${i}`]),
+        [0, 1, 2, 3, 4],
+      );
     });
 
     t.test('patchMany writes fields without bumping revision and skips missing ids', async (t) => {
@@ -104,7 +107,8 @@ t.test('collections contract', async (t) => {
     });
 
     t.test('list: paging with total, default order by id', async (t) => {
-      for (let i = 1; i <= 7; i++) await c.create('apps', { id: `app${i}`, name: `App ${i}`, tier: i % 2 === 0 ? 'even' : 'odd', weight: i * 10, active: i <= 3 });
+      for (let i = 1; i <= 7; i++)
+        await c.create('apps', { id: `app${i}`, name: `App ${i}`, tier: i % 2 === 0 ? 'even' : 'odd', weight: i * 10, active: i <= 3 });
       const all = await c.list('apps');
       t.equal(all.total, 7);
       t.same(
@@ -149,14 +153,18 @@ t.test('collections contract', async (t) => {
         ['app7', 'app6', 'app5'],
       );
       t.same(
-        (await c.list('apps', { sort: [{ field: 'tier', order: 'asc' }, { field: 'weight', order: 'desc' }] })).rows.map((r) => r.id),
+        (
+          await c.list('apps', {
+            sort: [
+              { field: 'tier', order: 'asc' },
+              { field: 'weight', order: 'desc' },
+            ],
+          })
+        ).rows.map((r) => r.id),
         ['app6', 'app4', 'app2', 'app7', 'app5', 'app3', 'app1'],
       );
       await c.create('apps', { id: 'app0', name: 'No weight', tier: 'odd' });
-      t.same(
-        (await c.list('apps', { sort: [{ field: 'weight', order: 'asc' }] })).rows.map((r) => r.id).slice(-2),
-        ['app7', 'app0'],
-      );
+      t.same((await c.list('apps', { sort: [{ field: 'weight', order: 'asc' }] })).rows.map((r) => r.id).slice(-2), ['app7', 'app0']);
     });
 
     t.test('collections are separate namespaces', async (t) => {

@@ -14,10 +14,14 @@ const ROUNDS = 150;
 /** Runs the worker under the same TypeScript loader as this test. */
 function runWorker(options: StoreOptions, mode: 'single' | 'bulk'): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, WORKER, JSON.stringify(options), JSON.stringify(IDS), String(ROUNDS), mode], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: process.env,
-    });
+    const child = spawn(
+      process.execPath,
+      [...process.execArgv, WORKER, JSON.stringify(options), JSON.stringify(IDS), String(ROUNDS), mode],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: process.env,
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -39,14 +43,18 @@ t.test('concurrent writers contract', async (t) => {
       const started = Date.now();
       const [a, b] = await Promise.all([runWorker(shared, 'single'), runWorker(shared, 'bulk')]);
       t.comment(`two writer processes, ${2 * ROUNDS * IDS.length} merges, took ${Date.now() - started} ms`);
-      for (const [name, result] of [['single-upsert worker', a], ['bulk worker', b]] as const) {
+      for (const [name, result] of [
+        ['single-upsert worker', a],
+        ['bulk worker', b],
+      ] as const) {
         t.equal(result.code, 0, `${name} exits 0${result.code === 0 ? '' : `: ${result.stderr.slice(-2000)}`}`);
       }
       const store = await openStore(shared);
       t.teardown(() => store.close());
       store.registerMerge(counterMerge);
       await store.indexes.ensure(COUNTER_SPEC as IndexSpec);
-      for (const id of IDS) t.equal((await store.indexes.get(COUNTER_SPEC.name, 'race', id))?.count, 2 * ROUNDS, `${id} counted every merge`);
+      for (const id of IDS)
+        t.equal((await store.indexes.get(COUNTER_SPEC.name, 'race', id))?.count, 2 * ROUNDS, `${id} counted every merge`);
       const agg = await store.indexes.search(COUNTER_SPEC.name, 'race', { aggs: { total: { sum: { field: 'count' } } } });
       t.same(agg.aggregations?.total, { value: 2 * ROUNDS * IDS.length });
     });

@@ -32,7 +32,15 @@ t.test('index contract', async (t) => {
     });
 
     t.test('upsert then get returns the document', async (t) => {
-      const doc = { id: 'e1', kind: 'start', n: 1, at: '2024-05-01T00:00:00.000Z', text: 'worker online', meta: { host: 'h1' }, extra: { free: ['form'] } };
+      const doc = {
+        id: 'e1',
+        kind: 'start',
+        n: 1,
+        at: '2024-05-01T00:00:00.000Z',
+        text: 'worker online',
+        meta: { host: 'h1' },
+        extra: { free: ['form'] },
+      };
       t.same(await ix.upsert('events', 's1', doc), doc);
       t.same(await ix.get('events', 's1', 'e1'), doc);
       t.equal(await ix.get('events', 's1', 'missing'), undefined);
@@ -70,7 +78,11 @@ t.test('index contract', async (t) => {
       t.same(result, { written: 3, unchanged: 0 });
       t.equal((await ix.get('counted', 's2', 'b1'))?.count, 7);
       t.equal((await ix.get('counted', 's2', 'b2'))?.count, 1);
-      await ix.bulkUpsert('appended', 's2', ['a', 'b', 'c'].map((event) => ({ id: 'x', event })));
+      await ix.bulkUpsert(
+        'appended',
+        's2',
+        ['a', 'b', 'c'].map((event) => ({ id: 'x', event })),
+      );
       t.same((await ix.get('appended', 's2', 'x'))?.events, ['a', 'b', 'c'], 'merges apply in batch order');
     });
 
@@ -164,7 +176,11 @@ t.test('index contract', async (t) => {
     });
 
     t.test('stats counts documents and bytes of one scope', async (t) => {
-      await ix.bulkUpsert('plain', 'stats', Array.from({ length: 4 }, (_, i) => ({ id: `s${i}`, kind: 'k', text: 'x'.repeat(100) })));
+      await ix.bulkUpsert(
+        'plain',
+        'stats',
+        Array.from({ length: 4 }, (_, i) => ({ id: `s${i}`, kind: 'k', text: 'x'.repeat(100) })),
+      );
       const stats = await ix.stats('plain', 'stats');
       t.equal(stats.count, 4);
       t.ok(stats.bytes > 0, 'bytes is positive');

@@ -24,8 +24,12 @@ t.test('open contract', async (t) => {
         t.equal(await other.indexes.count('notes', 's', { match: { field: 'text', query: 'hello' } }), 1);
       }
       if (engine === 'sqlite') {
-        for (const handle of [store, second, third]) t.equal((handle as SqliteStore).schemaVersion(), SCHEMA_VERSION, 'schema at the latest version');
-        t.ok(MIGRATIONS.length >= 1 && MIGRATIONS.every((m, i) => i === 0 || m.version > (MIGRATIONS[i - 1]?.version ?? 0)), 'migrations are ordered');
+        for (const handle of [store, second, third])
+          t.equal((handle as SqliteStore).schemaVersion(), SCHEMA_VERSION, 'schema at the latest version');
+        t.ok(
+          MIGRATIONS.length >= 1 && MIGRATIONS.every((m, i) => i === 0 || m.version > (MIGRATIONS[i - 1]?.version ?? 0)),
+          'migrations are ordered',
+        );
       }
     });
 
@@ -59,7 +63,11 @@ t.test('open contract', async (t) => {
         t.equal(await s.indexes.count('evolving', 'x', { match: { field: 'note', query: 'second' } }), 1, 'rebuilt full text');
         const other = SqliteStore.open({ file });
         await other.indexes.ensure({ name: 'evolving', fields: { kind: 'keyword', size: 'number', note: 'text' }, hot: ['kind', 'size'] });
-        t.equal(await other.indexes.count('evolving', 'x', { term: { field: 'kind', value: 'a' } }), 1, 'another handle sees the new layout');
+        t.equal(
+          await other.indexes.count('evolving', 'x', { term: { field: 'kind', value: 'a' } }),
+          1,
+          'another handle sees the new layout',
+        );
         await other.close();
       });
 
@@ -85,7 +93,10 @@ t.test('open contract', async (t) => {
 
   t.test('openStore rejects unknown engines and bad options', async (t) => {
     await t.rejects(openStore({ engine: 'mysql' } as unknown as Parameters<typeof openStore>[0]), StoreError);
-    await t.rejects(openStore({ engine: 'elasticsearch', url: 'http://127.0.0.1:9200', prefix: 'Bad Prefix' }), { name: 'StoreError', kind: 'invalid' });
+    await t.rejects(openStore({ engine: 'elasticsearch', url: 'http://127.0.0.1:9200', prefix: 'Bad Prefix' }), {
+      name: 'StoreError',
+      kind: 'invalid',
+    });
   });
 
   t.test('an unreachable Elasticsearch is unavailable', async (t) => {

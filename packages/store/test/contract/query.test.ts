@@ -16,7 +16,11 @@ const QUERY_CASES: Array<{ name: string; query: Query | undefined; ids: string[]
   { name: 'term on a nested field', query: { term: { field: 'meta.host', value: 'alpha' } }, ids: ['t01', 't03', 't08'] },
   { name: 'term on an array matches any element', query: { term: { field: 'tags', value: 'math' } }, ids: ['t01', 't02', 't03', 't08'] },
   { name: 'term on a date (ISO string)', query: { term: { field: 'received', value: '2024-03-01T10:00:00.000Z' } }, ids: ['t01'] },
-  { name: 'term on a date stored as epoch milliseconds', query: { term: { field: 'received', value: Date.UTC(2024, 2, 3, 12) } }, ids: ['t05'] },
+  {
+    name: 'term on a date stored as epoch milliseconds',
+    query: { term: { field: 'received', value: Date.UTC(2024, 2, 3, 12) } },
+    ids: ['t05'],
+  },
   { name: 'term on id', query: { term: { field: 'id', value: 't04' } }, ids: ['t04'] },
   { name: 'term on a single text word', query: { term: { field: 'message', value: 'division' } }, ids: ['t06'] },
   { name: 'terms on a keyword', query: { terms: { field: 'state', values: ['FAILURE', 'PENDING'] } }, ids: ['t03', 't05', 't06'] },
@@ -32,8 +36,16 @@ const QUERY_CASES: Array<{ name: string; query: Query | undefined; ids: string[]
     ids: ['t03', 't04', 't05'],
   },
   { name: 'range with an epoch-ms bound', query: { range: { field: 'received', lt: Date.UTC(2024, 2, 1) } }, ids: ['t08'] },
-  { name: 'range with date math rounding (lte ||/d is end of day)', query: { range: { field: 'received', lte: '2024-03-01||/d' } }, ids: ['t01', 't02', 't08'] },
-  { name: 'range with now-relative date math', query: { range: { field: 'received', lt: 'now-1d' } }, ids: ['t01', 't02', 't03', 't04', 't05', 't06', 't07', 't08'] },
+  {
+    name: 'range with date math rounding (lte ||/d is end of day)',
+    query: { range: { field: 'received', lte: '2024-03-01||/d' } },
+    ids: ['t01', 't02', 't08'],
+  },
+  {
+    name: 'range with now-relative date math',
+    query: { range: { field: 'received', lt: 'now-1d' } },
+    ids: ['t01', 't02', 't03', 't04', 't05', 't06', 't07', 't08'],
+  },
   { name: 'range on a keyword compares strings', query: { range: { field: 'name', gte: 'reports', lt: 'tasks' } }, ids: ['t04', 't05'] },
   { name: 'range on a nested number', query: { range: { field: 'meta.priority', gte: 3 } }, ids: ['t03', 't06'] },
   { name: 'prefix on a keyword', query: { prefix: { field: 'name', value: 'tasks.' } }, ids: ['t01', 't02', 't03', 't06', 't08'] },
@@ -52,7 +64,11 @@ const QUERY_CASES: Array<{ name: string; query: Query | undefined; ids: string[]
   { name: 'match words ANDed', query: { match: { field: 'message', query: 'Added retry', operator: 'and' } }, ids: ['t02'] },
   { name: 'match words ORed (default)', query: { match: { field: 'message', query: 'overflow zero' } }, ids: ['t03', 't06'] },
   { name: 'match is case-insensitive', query: { match: { field: 'message', query: 'MONTHLY' } }, ids: ['t04'] },
-  { name: 'match without a field searches all text fields', query: { match: { query: 'welcome 99', operator: 'or' } }, ids: ['t03', 't07'] },
+  {
+    name: 'match without a field searches all text fields',
+    query: { match: { query: 'welcome 99', operator: 'or' } },
+    ids: ['t03', 't07'],
+  },
   { name: 'match on a keyword is exact', query: { match: { field: 'name', query: 'tasks.add' } }, ids: ['t01', 't02', 't08'] },
   { name: 'match with no words matches nothing', query: { match: { field: 'message', query: '  ' } }, ids: [] },
   {
@@ -69,7 +85,11 @@ const QUERY_CASES: Array<{ name: string; query: Query | undefined; ids: string[]
     name: 'bool should with minimum_should_match 2',
     query: {
       bool: {
-        should: [{ term: { field: 'tags', value: 'math' } }, { term: { field: 'meta.host', value: 'alpha' } }, { term: { field: 'ok', value: false } }],
+        should: [
+          { term: { field: 'tags', value: 'math' } },
+          { term: { field: 'meta.host', value: 'alpha' } },
+          { term: { field: 'ok', value: false } },
+        ],
         minimum_should_match: 2,
       },
     },
@@ -120,7 +140,12 @@ const SORT_CASES: Array<{ name: string; request: SearchRequest; ids: string[]; t
   },
   {
     name: 'sort by two keys',
-    request: { sort: [{ field: 'name', order: 'asc' }, { field: 'runtime', order: 'desc' }] },
+    request: {
+      sort: [
+        { field: 'name', order: 'asc' },
+        { field: 'runtime', order: 'desc' },
+      ],
+    },
     ids: ['t07', 't04', 't05', 't02', 't01', 't08', 't06', 't03'],
     total: 8,
   },
@@ -130,8 +155,23 @@ const SORT_CASES: Array<{ name: string; request: SearchRequest; ids: string[]; t
     ids: ['t01', 't07', 't04', 't02', 't03', 't08', 't05', 't06'],
     total: 8,
   },
-  { name: 'sort by a nested field', request: { sort: [{ field: 'meta.priority', order: 'desc' }, { field: 'id', order: 'desc' }] }, ids: ['t03', 't06', 't02', 't08', 't07', 't04', 't01', 't05'], total: 8 },
-  { name: 'page: offset 2, limit 3 of a sort', request: { sort: [{ field: 'runtime', order: 'asc' }], offset: 2, limit: 3 }, ids: ['t01', 't02', 't07'], total: 8 },
+  {
+    name: 'sort by a nested field',
+    request: {
+      sort: [
+        { field: 'meta.priority', order: 'desc' },
+        { field: 'id', order: 'desc' },
+      ],
+    },
+    ids: ['t03', 't06', 't02', 't08', 't07', 't04', 't01', 't05'],
+    total: 8,
+  },
+  {
+    name: 'page: offset 2, limit 3 of a sort',
+    request: { sort: [{ field: 'runtime', order: 'asc' }], offset: 2, limit: 3 },
+    ids: ['t01', 't02', 't07'],
+    total: 8,
+  },
   {
     name: 'page of a query keeps the query total',
     request: { query: { term: { field: 'state', value: 'SUCCESS' } }, sort: [{ field: 'id', order: 'desc' }], limit: 2 },
@@ -140,18 +180,48 @@ const SORT_CASES: Array<{ name: string; request: SearchRequest; ids: string[]; t
   },
   { name: 'limit 0 counts without hits', request: { limit: 0 }, ids: [], total: 8 },
   { name: 'offset past the end', request: { offset: 20, limit: 5 }, ids: [], total: 8 },
-  { name: 'default order is by id, default limit 10', request: {}, ids: ['t01', 't02', 't03', 't04', 't05', 't06', 't07', 't08'], total: 8 },
+  {
+    name: 'default order is by id, default limit 10',
+    request: {},
+    ids: ['t01', 't02', 't03', 't04', 't05', 't06', 't07', 't08'],
+    total: 8,
+  },
 ];
 
 const INVALID_CASES: Array<{ name: string; request: SearchRequest; kind: string; message: RegExp }> = [
   { name: 'undeclared field', request: { query: { term: { field: 'nope', value: 1 } } }, kind: 'invalid', message: /"nope"/ },
-  { name: 'SQL in a field name', request: { query: { term: { field: 'state; DROP TABLE idx_tasks_hot', value: 1 } } }, kind: 'invalid', message: /state; DROP TABLE/ },
-  { name: 'quote in a field name', request: { query: { exists: { field: `state") OR 1=1 --` } } }, kind: 'invalid', message: /state\\"\) OR 1=1/ },
+  {
+    name: 'SQL in a field name',
+    request: { query: { term: { field: 'state; DROP TABLE idx_tasks_hot', value: 1 } } },
+    kind: 'invalid',
+    message: /state; DROP TABLE/,
+  },
+  {
+    name: 'quote in a field name',
+    request: { query: { exists: { field: `state") OR 1=1 --` } } },
+    kind: 'invalid',
+    message: /state\\"\) OR 1=1/,
+  },
   { name: 'empty path segment', request: { query: { exists: { field: 'meta..host' } } }, kind: 'invalid', message: /meta\.\.host/ },
-  { name: 'undeclared field deep in bool', request: { query: { bool: { must: [{ bool: { should: [{ prefix: { field: 'meta.nope', value: 'x' } }] } }] } } }, kind: 'invalid', message: /meta\.nope/ },
+  {
+    name: 'undeclared field deep in bool',
+    request: { query: { bool: { must: [{ bool: { should: [{ prefix: { field: 'meta.nope', value: 'x' } }] } }] } } },
+    kind: 'invalid',
+    message: /meta\.nope/,
+  },
   { name: 'range on a text field', request: { query: { range: { field: 'message', gte: 'a' } } }, kind: 'invalid', message: /message/ },
-  { name: 'unknown query clause', request: { query: { regexp: { field: 'name', value: '.*' } } as unknown as Query }, kind: 'unsupported', message: /regexp/ },
-  { name: 'term value of the wrong type', request: { query: { term: { field: 'runtime', value: 'fast' } } }, kind: 'invalid', message: /runtime/ },
+  {
+    name: 'unknown query clause',
+    request: { query: { regexp: { field: 'name', value: '.*' } } as unknown as Query },
+    kind: 'unsupported',
+    message: /regexp/,
+  },
+  {
+    name: 'term value of the wrong type',
+    request: { query: { term: { field: 'runtime', value: 'fast' } } },
+    kind: 'invalid',
+    message: /runtime/,
+  },
   { name: 'sort on an undeclared field', request: { sort: [{ field: 'secret', order: 'asc' }] }, kind: 'invalid', message: /secret/ },
   { name: 'offset + limit above the result window', request: { offset: 9995, limit: 10 }, kind: 'invalid', message: /10000/ },
 ];
@@ -167,7 +237,10 @@ t.test('query contract', async (t) => {
       t.test(`${spec.name}: query nodes`, async (t) => {
         for (const c of QUERY_CASES) {
           t.test(c.name, async (t) => {
-            const result = await store.indexes.search(spec.name, SCOPE, { ...(c.query === undefined ? {} : { query: c.query }), limit: 100 });
+            const result = await store.indexes.search(spec.name, SCOPE, {
+              ...(c.query === undefined ? {} : { query: c.query }),
+              limit: 100,
+            });
             t.same(result.hits.map((h) => h.id).sort(), c.ids, 'hits');
             t.equal(result.total, c.ids.length, 'total');
             t.equal(await store.indexes.count(spec.name, SCOPE, c.query), c.ids.length, 'count');

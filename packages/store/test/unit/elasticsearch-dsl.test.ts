@@ -3,7 +3,10 @@ import t from 'tap';
 import { ElasticsearchStore, compileAggsToEs, compileQueryToEs, compileSortToEs, resolveSpec } from '../../src/index.js';
 import { indexMappings } from '../../src/elasticsearch/mappings.js';
 
-const spec = resolveSpec({ name: 'tasks', fields: { state: 'keyword', msg: 'text', runtime: 'number', at: 'date', ok: 'boolean', 'meta.host': 'keyword' } });
+const spec = resolveSpec({
+  name: 'tasks',
+  fields: { state: 'keyword', msg: 'text', runtime: 'number', at: 'date', ok: 'boolean', 'meta.host': 'keyword' },
+});
 
 t.test('queries compile to the matching Elasticsearch clauses', async (t) => {
   t.same(compileQueryToEs(undefined, spec), { match_all: {} });
@@ -13,17 +16,27 @@ t.test('queries compile to the matching Elasticsearch clauses', async (t) => {
   t.same(compileQueryToEs({ prefix: { field: 'state', value: 'SU' } }, spec), { prefix: { state: { value: 'SU' } } });
   t.same(compileQueryToEs({ wildcard: { field: 'state', value: 'S*S' } }, spec), { wildcard: { state: { value: 'S*S' } } });
   t.same(compileQueryToEs({ exists: { field: 'ok' } }, spec), { exists: { field: 'ok' } });
-  t.same(compileQueryToEs({ match: { field: 'msg', query: 'a b', operator: 'and' } }, spec), { match: { msg: { query: 'a b', operator: 'and' } } });
-  t.same(compileQueryToEs({ match: { query: 'a b' } }, spec), { multi_match: { query: 'a b', fields: ['msg'], type: 'cross_fields', operator: 'or' } });
+  t.same(compileQueryToEs({ match: { field: 'msg', query: 'a b', operator: 'and' } }, spec), {
+    match: { msg: { query: 'a b', operator: 'and' } },
+  });
+  t.same(compileQueryToEs({ match: { query: 'a b' } }, spec), {
+    multi_match: { query: 'a b', fields: ['msg'], type: 'cross_fields', operator: 'or' },
+  });
   t.same(
-    compileQueryToEs({ bool: { must: [{ match_all: {} }], must_not: [{ exists: { field: 'ok' } }], should: [], minimum_should_match: 0 } }, spec),
+    compileQueryToEs(
+      { bool: { must: [{ match_all: {} }], must_not: [{ exists: { field: 'ok' } }], should: [], minimum_should_match: 0 } },
+      spec,
+    ),
     { bool: { must: [{ match_all: {} }], should: [], must_not: [{ exists: { field: 'ok' } }], minimum_should_match: 0 } },
   );
   t.throws(() => compileQueryToEs({ term: { field: 'nope', value: 1 } }, spec), { name: 'StoreError', kind: 'invalid' });
 });
 
 t.test('sorts use keyword sub-fields for text and end with an id tiebreak', async (t) => {
-  t.same(compileSortToEs([{ field: 'msg', order: 'desc' }], spec), [{ 'msg.keyword': { order: 'desc', missing: '_last' } }, { id: { order: 'asc' } }]);
+  t.same(compileSortToEs([{ field: 'msg', order: 'desc' }], spec), [
+    { 'msg.keyword': { order: 'desc', missing: '_last' } },
+    { id: { order: 'asc' } },
+  ]);
   t.same(compileSortToEs([{ field: 'id', order: 'desc', missing: '_first' }], spec), [{ id: { order: 'desc', missing: '_first' } }]);
 });
 
@@ -31,7 +44,10 @@ t.test('aggregations compile with explicit defaults and key tiebreaks', async (t
   t.same(
     compileAggsToEs(
       {
-        s: { terms: { field: 'msg', size: 3, missing: 'n/a', min_doc_count: 0, order: { _count: 'asc' } }, aggs: { r: { avg: { field: 'runtime' } } } },
+        s: {
+          terms: { field: 'msg', size: 3, missing: 'n/a', min_doc_count: 0, order: { _count: 'asc' } },
+          aggs: { r: { avg: { field: 'runtime' } } },
+        },
         d: { date_histogram: { field: 'at', calendar_interval: 'week', extended_bounds: { min: '2024-01-01', max: 'now' } } },
         h: { histogram: { field: 'runtime', interval: 2.5 } },
         f: { filter: { query: { term: { field: 'ok', value: true } } }, aggs: { c: { cardinality: { field: 'msg' } } } },
@@ -44,7 +60,9 @@ t.test('aggregations compile with explicit defaults and key tiebreaks', async (t
         terms: { field: 'msg.keyword', size: 3, missing: 'n/a', min_doc_count: 0, order: [{ _count: 'asc' }, { _key: 'asc' }] },
         aggs: { r: { avg: { field: 'runtime' } } },
       },
-      d: { date_histogram: { field: 'at', min_doc_count: 0, calendar_interval: 'week', extended_bounds: { min: '2024-01-01', max: 'now' } } },
+      d: {
+        date_histogram: { field: 'at', min_doc_count: 0, calendar_interval: 'week', extended_bounds: { min: '2024-01-01', max: 'now' } },
+      },
       h: { histogram: { field: 'runtime', interval: 2.5, min_doc_count: 0 } },
       f: { filter: { term: { ok: { value: true } } }, aggs: { c: { cardinality: { field: 'msg.keyword' } } } },
       st: { stats: { field: 'runtime' } },
