@@ -9,13 +9,19 @@ const child = spawn('pnpm', args, { stdio: ['ignore', 'pipe', 'inherit'] });
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-// A result line right after a deeper plan line closes a subtest: count only leaf assertions.
+// A result line right after a deeper plan line closes a subtest: count only leaf assertions, but count a failed
+// subtest that reported no failing assertion of its own (a file that crashed before any test, a timeout).
 let lastPlanIndent = -1;
+const failedAtSubtestStart = [];
 const reader = createInterface({ input: child.stdout });
 reader.on('line', (line) => {
   process.stdout.write(`${line}\n`);
   const indent = line.length - line.trimStart().length;
   const text = line.trimStart();
+  if (text.startsWith('# Subtest')) {
+    failedAtSubtestStart.push(failed);
+    return;
+  }
   if (/^1\.\.\d+/.test(text)) {
     lastPlanIndent = indent;
     return;
@@ -24,7 +30,11 @@ reader.on('line', (line) => {
   if (!result) return;
   const closesSubtest = lastPlanIndent > indent;
   lastPlanIndent = -1;
-  if (closesSubtest) return;
+  if (closesSubtest) {
+    const before = failedAtSubtestStart.pop();
+    if (result[1] && before === failed) failed++;
+    return;
+  }
   if (/# SKIP/i.test(text)) skipped++;
   else if (result[1]) failed++;
   else passed++;
