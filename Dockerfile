@@ -17,14 +17,14 @@ ARG NODE_IMAGE=node:24-bookworm-slim
 ARG PNPM_VERSION=12.4.2
 
 # ---------------------------------------------------------------------------------------------------------------
-FROM ${NODE_IMAGE} AS pnpm
+FROM ${NODE_IMAGE} AS base
 ARG PNPM_VERSION
 RUN npm i -g pnpm@${PNPM_VERSION} && npm cache clean --force
 WORKDIR /app
 
 # ---------------------------------------------------------------------------------------------------------------
 # build: full install from the lockfile, compile, then prune to production dependencies and lay out /out.
-FROM pnpm AS build
+FROM base AS build
 # better-sqlite3 is a native addon: when no prebuilt binary matches, node-gyp builds it against the image's headers.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
@@ -38,8 +38,9 @@ COPY pnpm-lock.yaml pnpm-workspace.yaml package.json ./
 RUN --mount=type=cache,id=shallot-pnpm-store,target=/pnpm/store \
     pnpm fetch --store-dir /pnpm/store
 COPY . .
+# --prefer-offline, not --offline: the cache mount may have been emptied since the fetch layer was cached.
 RUN --mount=type=cache,id=shallot-pnpm-store,target=/pnpm/store \
-    pnpm install --frozen-lockfile --offline --store-dir /pnpm/store
+    pnpm install --frozen-lockfile --prefer-offline --store-dir /pnpm/store
 RUN pnpm exec tsc -b
 
 # Drop devDependencies (TypeScript, tap, biome, types…) from node_modules, then copy only what runs:

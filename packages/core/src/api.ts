@@ -2,8 +2,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import { API, type ApiDescriptor, ErrorResponse, type ParamsOf, type ResponseOf, type ServiceName, routePaths } from '@shallot/schemas';
 import { authorize } from './auth.js';
+import { Errors } from './errors.js';
 import type { Caller } from './identity.js';
 import { leekErrorHandler } from './leek-errors.js';
+import { applyHygiene, compileParams, mergeParams } from './params.js';
 
 export interface ApiCall<D extends ApiDescriptor> {
   params: ParamsOf<D>;
@@ -29,12 +31,26 @@ export type DocumentedSchema = FastifySchema & { summary?: string; tags?: string
 
 const BODYLESS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
 
-function mergedParams(request: FastifyRequest): Record<string, unknown> {
+/** The task-monitor API's parameters: a JSON array body (event batches) as it is, else query and body merged. */
+function leekParams(request: FastifyRequest): Record<string, unknown> {
   const query = request.query && typeof request.query === 'object' ? (request.query as Record<string, unknown>) : {};
-  // The task-monitor API posts JSON arrays (event batches): those are the parameters as they are.
   if (Array.isArray(request.body)) return request.body as unknown as Record<string, unknown>;
   const body = request.body && typeof request.body === 'object' ? (request.body as Record<string, unknown>) : undefined;
   return body ? { ...query, ...body } : { ...query };
+}
+
+/** Validated parameters of REST calls, set by the preValidation step. */
+const validatedParams = new WeakMap<FastifyRequest, Record<string, unknown>>();
+
+/**
+ * Who may call: the descriptor's privilege; `/api/user/admin_*` calls (privilege `admin`) answer a non-admin with
+ * the spec's `user` "User is not an administrator" (api-sections §8b).
+ */
+function authorizeCall(descriptor: ApiDescriptor, caller: Caller | null): void {
+  if (descriptor.namespace === 'user' && descriptor.privilege === 'admin' && caller && !caller.privileges.admin) {
+    throw new Errors.user('User is not an administrator');
+  }
+  authorize(caller, descriptor.privilege);
 }
 
 /** The descriptors of one service, from the suite's list (or a given one, for tests). */
@@ -57,6 +73,7 @@ export function registerApi(app: FastifyInstance, options: RegisterApiOptions): 
       throw new Error(`Service ${options.service} has no handler for API descriptor "${descriptor.name}" (${descriptor.namespace})`);
     }
     const leek = descriptor.namespace === 'leek';
+    const validate = compileParams(leek ? undefined : descriptor.params);
     for (const url of routePaths(descriptor)) {
       for (const method of descriptor.methods) {
         const schema: DocumentedSchema = {
@@ -68,21 +85,47 @@ export function registerApi(app: FastifyInstance, options: RegisterApiOptions): 
           if (BODYLESS.has(method)) schema.querystring = descriptor.params;
           else schema.body = descriptor.params;
         }
+        if (leek) {
+          app.route({
+            method,
+            url,
+            schema,
+            errorHandler: leekErrorHandler,
+            preHandler: async (request) => {
+              // Anonymous endpoints (agent ingest) must work even with a stale cookie around.
+              request.caller =
+                descriptor.privilege === 'none'
+                  ? await app.sessions.resolve(request).catch(() => null)
+                  : await app.sessions.resolve(request);
+              authorize(request.caller, descriptor.privilege);
+            },
+            handler: (request, reply) =>
+              implementation.handler({ params: leekParams(request) as never, caller: request.caller, request, reply }),
+          });
+          continue;
+        }
         app.route({
           method,
           url,
           schema,
-          ...(leek ? { errorHandler: leekErrorHandler } : {}),
-          preHandler: async (request) => {
-            // Anonymous endpoints (login, agent ingest) must work even with a stale cookie around.
+          // The schemas above are for the docs: REST parameters are validated once merged (see preValidation).
+          validatorCompiler: () => () => true,
+          preValidation: async (request) => {
+            // Who first (an unauthenticated call learns nothing about parameters), then the parameters.
             request.caller =
               descriptor.privilege === 'none'
                 ? await app.sessions.resolve(request).catch(() => null)
                 : await app.sessions.resolve(request);
-            authorize(request.caller, descriptor.privilege);
+            authorizeCall(descriptor, request.caller);
+            validatedParams.set(request, validate(applyHygiene(mergeParams(request, descriptor.params))));
           },
           handler: (request, reply) =>
-            implementation.handler({ params: mergedParams(request) as never, caller: request.caller, request, reply }),
+            implementation.handler({
+              params: (validatedParams.get(request) ?? {}) as never,
+              caller: request.caller,
+              request,
+              reply,
+            }),
         });
       }
     }

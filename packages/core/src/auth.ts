@@ -43,17 +43,22 @@ export interface SessionManager {
   issue(username: string): Promise<IssuedSession>;
   /** Revokes one session until it would have expired anyway. */
   revoke(claims: SessionClaims): Promise<void>;
-  /** Revokes every session of a user issued up to now. */
-  revokeAll(username: string): Promise<void>;
+  /** Revokes every session of a user issued up to now, except `keep` (the caller's own, for logout_all). */
+  revokeAll(username: string, options?: { keep?: SessionClaims }): Promise<void>;
   /** Sets the session cookie on a reply (HttpOnly, SameSite=Lax, Secure over HTTPS). */
   setCookie(request: FastifyRequest, reply: FastifyReply, session: IssuedSession): void;
   clearCookie(reply: FastifyReply): void;
-  /** The caller of a request, or null when it carries no credentials; throws `session` on bad ones. */
-  resolve(request: FastifyRequest): Promise<Caller | null>;
+  /**
+   * The caller of a request, or null when it carries no credentials; throws `session` on bad ones.
+   * `skipCsrf` is for resume_session only (api-sections §8b): the UI calls it before it knows the token.
+   */
+  resolve(request: FastifyRequest, options?: { skipCsrf?: boolean }): Promise<Caller | null>;
 }
 
 const revokedKey = (sid: string) => `session:revoked:${sid}`;
 const revokedBeforeKey = (username: string) => `session:revoked_before:${userKey(username)}`;
+const keptKey = (sid: string) => `session:kept:${sid}`;
+const keyRateKey = (id: string, second: number) => `apikey:rate:${id}:${second}`;
 
 function firstString(...values: unknown[]): { value: string; index: number } | undefined {
   for (let i = 0; i < values.length; i++) {
@@ -73,8 +78,14 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
   await app.register(jwt, { secret: options.secretKey, sign: { algorithm: 'HS256' }, verify: { algorithms: ['HS256'] } });
 
   async function isRevoked(claims: SessionClaims): Promise<boolean> {
-    const [revoked, before] = await redis.client.mget(revokedKey(claims.sid), revokedBeforeKey(claims.sub));
-    return revoked !== null || (before !== null && claims.iat <= Number(before));
+    const [revoked, before, kept] = await redis.client.mget(revokedKey(claims.sid), revokedBeforeKey(claims.sub), keptKey(claims.sid));
+    if (revoked !== null) return true;
+    if (before === null) return false;
+    // Milliseconds, so a login right after a revokeAll (same second) is not caught by it.
+    const issued = typeof claims.ims === 'number' ? claims.ims : claims.iat * 1000;
+    const cutoff = Number(before);
+    // A session kept by a revokeAll survives that cut-off only (a later revokeAll moves the cut-off past `kept`).
+    return issued <= cutoff && !(kept !== null && Number(kept) >= cutoff);
   }
 
   async function sessionCaller(token: string, via: Caller['via']): Promise<Caller> {
@@ -101,18 +112,27 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
     const now = Date.now() / 1000;
     if (!key || !safeEqual(String(key.key_hash), hash) || key.active === false) throw new Errors.session('Invalid API Key');
     if (typeof key.expires === 'number' && key.expires > 0 && key.expires < now) throw new Errors.session('API Key has expired');
+    if (typeof key.max_per_sec === 'number' && key.max_per_sec > 0) {
+      // One counter per key per wall-clock second (behaviour §1).
+      const rateKey = keyRateKey(key.id, Math.floor(now));
+      const [[, count]] = (await redis.client.multi().incr(rateKey).expire(rateKey, 2).exec()) as [[Error | null, number]];
+      if (count > key.max_per_sec) throw new Errors.rate(`API Key has exceeded rate limit (${key.max_per_sec}/sec)`);
+    }
     const permissions = await effectivePermissions(store, key);
-    return { kind: 'key', username: key.id, ...permissions };
+    const title = typeof key.title === 'string' && key.title !== '' ? { keyTitle: key.title } : {};
+    return { kind: 'key', username: key.id, ...title, ...permissions };
   }
 
   const sessions: SessionManager = {
     async issue(username) {
-      const now = Math.floor(Date.now() / 1000);
+      const ms = Date.now();
+      const now = Math.floor(ms / 1000);
       const claims: SessionClaims = {
         sub: username,
         sid: randomToken(16),
         csrf: randomToken(16),
         iat: now,
+        ims: ms,
         exp: now + options.sessionDays * 86400,
       };
       return { token: app.jwt.sign(claims), claims };
@@ -121,8 +141,13 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
       const ttl = Math.max(1, claims.exp - Math.floor(Date.now() / 1000));
       await redis.client.set(revokedKey(claims.sid), '1', 'EX', ttl);
     },
-    async revokeAll(username) {
-      await redis.client.set(revokedBeforeKey(username), String(Math.floor(Date.now() / 1000)), 'EX', options.sessionDays * 86400);
+    async revokeAll(username, revokeOptions = {}) {
+      const ms = Date.now();
+      const ttl = options.sessionDays * 86400;
+      const batch = redis.client.multi().set(revokedBeforeKey(username), String(ms), 'EX', ttl);
+      const keep = revokeOptions.keep;
+      if (keep) batch.set(keptKey(keep.sid), String(ms), 'EX', Math.max(1, keep.exp - Math.floor(ms / 1000)));
+      await batch.exec();
     },
     setCookie(request, reply, session) {
       reply.setCookie(SESSION_COOKIE, session.token, {
@@ -136,7 +161,7 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
     clearCookie(reply) {
       reply.clearCookie(SESSION_COOKIE, { path: '/' });
     },
-    async resolve(request) {
+    async resolve(request, resolveOptions = {}) {
       const query = asBag(request.query);
       const body = asBag(request.body);
       const authorization = request.headers.authorization;
@@ -155,7 +180,7 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
         const via = (['cookie', 'header', 'bearer', 'param', 'param'] as const)[session.index];
         const caller = await sessionCaller(session.value, via);
         const writes = request.method !== 'GET' && request.method !== 'HEAD';
-        if (via === 'cookie' && writes) {
+        if (via === 'cookie' && writes && !resolveOptions.skipCsrf) {
           const token = firstString(request.headers[CSRF_HEADER], body?.csrf_token, query?.csrf_token);
           if (!token || !safeEqual(token.value, caller.session?.csrf ?? '')) {
             throw new Errors.session('Invalid session: a cookie-authenticated write needs the X-CSRF-Token header');
@@ -199,6 +224,6 @@ export function authorize(caller: Caller | null, privilege: Privilege): void {
     return;
   }
   if (caller.privileges.admin || caller.privileges[privilege]) return;
-  const who = caller.kind === 'key' ? `API Key "${caller.username}" does not have` : 'You do not have';
+  const who = caller.kind === 'key' ? `API Key "${caller.keyTitle ?? caller.username}" does not have` : 'You do not have';
   throw new Errors.access(`${who} the "${privilegeTitle(privilege)}" privilege required to perform this action.`);
 }

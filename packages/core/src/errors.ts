@@ -54,6 +54,22 @@ const KIND_BY_CODE = new Map<string, ErrorKind>(
   (Object.keys(STATUS_BY_KIND) as ErrorKind[]).map((kind) => [`SHALLOT_ERR_${kind.toUpperCase()}`, kind]),
 );
 
+/**
+ * An error whose REST `code` is a record type (`category`, `plugin`, `role`, …): the spec answers a duplicate id
+ * that way (behaviour.md §13). Any such code is HTTP 500 on versioned URLs.
+ */
+export class RecordError extends Error {
+  override readonly name = 'RecordError';
+  readonly code = 'SHALLOT_ERR_RECORD';
+  readonly statusCode = 500;
+  readonly restCode: string;
+
+  constructor(restCode: string, message: string) {
+    super(message);
+    this.restCode = restCode;
+  }
+}
+
 /** The REST kind of a catalog error, or undefined for anything else. */
 export function kindOf(error: unknown): ErrorKind | undefined {
   const code = (error as { code?: unknown } | null)?.code;

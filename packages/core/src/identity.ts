@@ -18,6 +18,8 @@ export interface Caller extends Permissions {
   kind: 'session' | 'key';
   /** The username, or the API key's id. */
   username: string;
+  /** The API key's title, for messages. */
+  keyTitle?: string;
   user?: PublicUser;
   /** Session claims, when authenticated by session. */
   session?: SessionClaims;
@@ -30,6 +32,8 @@ export interface SessionClaims {
   sid: string;
   csrf: string;
   iat: number;
+  /** Issue time in milliseconds: revokeAll cut-offs are compared with it. */
+  ims?: number;
   exp: number;
 }
 

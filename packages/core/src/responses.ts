@@ -3,10 +3,11 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin';
 import { isVersionedPath } from '@shallot/schemas';
 import { StoreError } from '@shallot/store';
-import { type ErrorKind, STATUS_BY_KIND, kindOf } from './errors.js';
+import { type ErrorKind, RecordError, STATUS_BY_KIND, kindOf } from './errors.js';
 
 export interface ErrorAnswer {
-  kind: ErrorKind;
+  /** A catalog kind, or a record type for RecordError (HTTP 500). */
+  kind: ErrorKind | (string & {});
   description: string;
   /** Transport-level statuses (413, 415) are kept even on unversioned URLs. */
   fixedStatus?: number;
@@ -22,6 +23,7 @@ const STORE_KINDS: Record<StoreError['kind'], ErrorKind> = {
 
 /** Classifies any thrown value into a user-facing answer. */
 export function describeError(error: unknown): ErrorAnswer {
+  if (error instanceof RecordError) return { kind: error.restCode, description: error.message };
   const kind = kindOf(error);
   if (kind) return { kind, description: (error as Error).message };
   if (error instanceof StoreError) return { kind: STORE_KINDS[error.kind], description: error.message };
@@ -36,7 +38,7 @@ export function describeError(error: unknown): ErrorAnswer {
 }
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, answer: ErrorAnswer): FastifyReply {
-  const status = answer.fixedStatus ?? (isVersionedPath(request.url) ? STATUS_BY_KIND[answer.kind] : 200);
+  const status = answer.fixedStatus ?? (isVersionedPath(request.url) ? (STATUS_BY_KIND[answer.kind as ErrorKind] ?? 500) : 200);
   // Bypass the route's success serializer: errors have their own shape.
   return reply
     .status(status)

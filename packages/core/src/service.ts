@@ -1,6 +1,7 @@
 /** The pieces every service process shares: the Fastify instance, the standard plugins, and running it alone. */
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify';
 import { authPlugin } from './auth.js';
+import { allowGetBodies, bodiesPlugin } from './bodies.js';
 import { type Config, loadConfig } from './config.js';
 import { type ServiceContext, closeContext, openContext } from './context.js';
 import { healthPlugin } from './health.js';
@@ -16,7 +17,7 @@ export interface ServicePluginOptions {
 export type ServicePlugin<T extends ServicePluginOptions = ServicePluginOptions> = FastifyPluginAsync<T>;
 
 export function createApp(config: Config, options: FastifyServerOptions = {}): FastifyInstance {
-  return Fastify({
+  const app = Fastify({
     logger: loggerOptions(config.logLevel),
     bodyLimit: config.bodyLimit,
     requestIdHeader: 'x-request-id',
@@ -24,11 +25,14 @@ export function createApp(config: Config, options: FastifyServerOptions = {}): F
     trustProxy: true,
     ...options,
   });
+  allowGetBodies(app);
+  return app;
 }
 
 /** Standard responses, auth and health on an app, for one service or the whole suite. */
 export async function prepareApp(app: FastifyInstance, ctx: ServiceContext, service: string): Promise<void> {
   await app.register(standardResponsesPlugin);
+  await app.register(bodiesPlugin);
   await app.register(authPlugin, {
     store: ctx.store,
     redis: ctx.redis,

@@ -24,7 +24,7 @@ export type Namespace = 'app' | 'user' | 'leek';
 export interface ApiDescriptor<TParams extends TSchema = TSchema, TResponse extends TSchema = TSchema> {
   name: string;
   namespace: Namespace;
-  /** Explicit path, required for the `leek` namespace (may contain `:params`). */
+  /** Explicit path, required for the `leek` namespace (may contain `:params`); optional for `app` (replaces both URLs). */
   path?: string;
   methods: readonly HttpMethod[];
   service: ServiceName;
@@ -52,11 +52,15 @@ export type ResponseOf<D> = D extends ApiDescriptor<TSchema, infer R> ? Static<R
 export function routePaths(descriptor: ApiDescriptor): string[] {
   switch (descriptor.namespace) {
     case 'app':
-      return [`/api/app/${descriptor.name}/v1`, `/api/app/${descriptor.name}`];
+      // An explicit path is for the few calls that carry a parameter in the URL (`/api/app/avatar/<username>.png`).
+      return descriptor.path ? [descriptor.path] : [`/api/app/${descriptor.name}/v1`, `/api/app/${descriptor.name}`];
     case 'user':
       return [`/api/user/${descriptor.name}`];
-    case 'leek':
-      return [descriptor.path as string];
+    case 'leek': {
+      // The task-monitor API answers with and without a trailing slash (leek-agent-protocol §1).
+      const path = (descriptor.path as string).replace(/(.)\/$/, '$1');
+      return [path, `${path}/`];
+    }
   }
 }
 

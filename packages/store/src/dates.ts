@@ -180,3 +180,72 @@ export function calendarNext(start: number, unit: CalendarUnit): number {
       return Date.UTC(d.getUTCFullYear() + 1, 0, 1);
   }
 }
+
+/** The units auto_date_histogram buckets start on. */
+export type AutoUnit = 'second' | 'minute' | 'hour' | 'day' | 'month' | 'year';
+const AUTO_UNIT_LABELS: Readonly<Record<AutoUnit, string>> = { second: 's', minute: 'm', hour: 'h', day: 'd', month: 'M', year: 'y' };
+const AUTO_FIXED_MS: Readonly<Partial<Record<AutoUnit, number>>> = { second: 1000, minute: 60_000, hour: 3_600_000, day: DAY_MS };
+
+/** Elasticsearch's auto_date_histogram ladder, smallest first. */
+export const AUTO_INTERVALS: ReadonlyArray<{ unit: AutoUnit; count: number }> = [
+  ...[1, 5, 10, 30].map((count) => ({ unit: 'second' as const, count })),
+  ...[1, 5, 10, 30].map((count) => ({ unit: 'minute' as const, count })),
+  ...[1, 3, 12].map((count) => ({ unit: 'hour' as const, count })),
+  ...[1, 7].map((count) => ({ unit: 'day' as const, count })),
+  ...[1, 3].map((count) => ({ unit: 'month' as const, count })),
+  ...[1, 5, 10, 20, 50, 100].map((count) => ({ unit: 'year' as const, count })),
+];
+
+export const isAutoUnit = (value: unknown): value is AutoUnit => typeof value === 'string' && Object.hasOwn(AUTO_UNIT_LABELS, value);
+
+/** Start of the UTC unit holding `ms`. */
+function autoUnitFloor(ms: number, unit: AutoUnit): number {
+  const fixed = AUTO_FIXED_MS[unit];
+  return fixed === undefined ? calendarFloor(ms, unit as 'month' | 'year') : Math.floor(ms / fixed) * fixed;
+}
+
+/** Whole units from `anchor` (a unit start) to the unit holding `ms`. */
+function unitsSince(anchor: number, ms: number, unit: AutoUnit): number {
+  const fixed = AUTO_FIXED_MS[unit];
+  if (fixed !== undefined) return Math.round((autoUnitFloor(ms, unit) - anchor) / fixed);
+  const a = new Date(anchor);
+  const d = new Date(ms);
+  const years = d.getUTCFullYear() - a.getUTCFullYear();
+  return unit === 'year' ? years : years * 12 + d.getUTCMonth() - a.getUTCMonth();
+}
+
+function addAutoUnits(anchor: number, units: number, unit: AutoUnit): number {
+  const fixed = AUTO_FIXED_MS[unit];
+  if (fixed !== undefined) return anchor + units * fixed;
+  const a = new Date(anchor);
+  return unit === 'year' ? Date.UTC(a.getUTCFullYear() + units, 0, 1) : Date.UTC(a.getUTCFullYear(), a.getUTCMonth() + units, 1);
+}
+
+/** The bucket key of `ms` when buckets of `count` units start at `anchor` (itself a unit start). */
+export function autoBucketKey(ms: number, unit: AutoUnit, count: number, anchor: number): number {
+  return addAutoUnits(anchor, Math.floor(unitsSince(anchor, ms, unit) / count) * count, unit);
+}
+
+export interface AutoBucketing {
+  unit: AutoUnit;
+  count: number;
+  /** `5s`, `3h`, `1M`, … as Elasticsearch names the interval. */
+  interval: string;
+  /** Key of the first bucket: the start of the smallest value's unit. */
+  anchor: number;
+  /** Number of buckets from the first to the last value. */
+  buckets: number;
+  next(key: number): number;
+}
+
+/** The smallest interval of the ladder giving at most `target` buckets over [min, max] (the largest when none does). */
+export function chooseAutoInterval(min: number, max: number, target: number): AutoBucketing {
+  let chosen: AutoBucketing | undefined;
+  for (const { unit, count } of AUTO_INTERVALS) {
+    const anchor = autoUnitFloor(min, unit);
+    const buckets = Math.floor(unitsSince(anchor, max, unit) / count) + 1;
+    chosen = { unit, count, interval: `${count}${AUTO_UNIT_LABELS[unit]}`, anchor, buckets, next: (key) => addAutoUnits(key, count, unit) };
+    if (buckets <= target) break;
+  }
+  return chosen as AutoBucketing;
+}

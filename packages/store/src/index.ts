@@ -11,12 +11,15 @@ export { BUILTIN_MERGES, replaceMerge, shallowMerge } from './merges.js';
 export { DEFAULT_LIMIT, MAX_BUCKETS, MAX_RESULT_WINDOW, checkAggs, checkQuery, checkSort } from './query/check.js';
 export { compileAggs as compileAggsToEs, compileQuery as compileQueryToEs, compileSort as compileSortToEs } from './query/es.js';
 export { SqlCompiler, type Sql } from './query/sql.js';
+export * from './query/from-dsl.js';
+export { type DslHit, type DslResponse, dslResponse, filterSource, renderAggregations } from './query/dsl-response.js';
 export { type ResolvedSpec, resolveSpec } from './spec.js';
 export { toEpochMs } from './dates.js';
 export { NAME_PATTERN, SCOPE_PATTERN, FIELD_PATTERN } from './validate.js';
-export { SqliteStore, BUSY_TIMEOUT_MS, type SqliteStoreOptions } from './sqlite/engine.js';
+export { SqliteStore, BUSY_TIMEOUT_MS, CACHE_SIZE_KIB, WAL_AUTOCHECKPOINT_PAGES, type SqliteStoreOptions } from './sqlite/engine.js';
 export { MIGRATIONS, SCHEMA_VERSION } from './sqlite/migrations.js';
 export { ElasticsearchStore, DEFAULT_PREFIX, type ElasticsearchStoreOptions } from './elasticsearch/engine.js';
+export { RAW_SEARCH_KEYS, emptyAggregations } from './elasticsearch/indexes.js';
 
 export type StoreOptions = ({ engine: 'sqlite' } & SqliteStoreOptions) | ({ engine: 'elasticsearch' } & ElasticsearchStoreOptions);
 

@@ -3,7 +3,7 @@ import { invalid } from './errors.js';
 import type { FieldType, IndexSpec } from './types.js';
 import { FIELD_MAX_LENGTH, checkName, isFieldPath } from './validate.js';
 
-const FIELD_TYPES: ReadonlySet<string> = new Set<FieldType>(['keyword', 'text', 'number', 'date', 'boolean']);
+const FIELD_TYPES: ReadonlySet<string> = new Set<FieldType>(['keyword', 'text', 'number', 'date', 'boolean', 'flattened']);
 /** `c` would collide with collection indices (`<prefix>c-<collection>`) on Elasticsearch. */
 const RESERVED_INDEX_NAMES: ReadonlySet<string> = new Set(['c']);
 
@@ -16,6 +16,8 @@ export interface ResolvedSpec {
   readonly hot: ReadonlyMap<string, string>;
   /** Text fields in declaration order -> FTS column name. */
   readonly text: ReadonlyMap<string, string>;
+  /** Flattened fields: `<field>.<key>` paths below them are keys, not declared fields. */
+  readonly flattened: ReadonlySet<string>;
   readonly merge: string | undefined;
 }
 
@@ -48,6 +50,7 @@ export function resolveSpec(spec: IndexSpec): ResolvedSpec {
   for (const field of spec.hot ?? []) {
     if (!fields.has(field)) throw invalid(`index "${name}": hot field "${field}" is not declared in fields`);
     if (field === 'id') continue;
+    if (fields.get(field) === 'flattened') throw invalid(`index "${name}": hot field "${field}" is flattened and cannot be a column`);
     const column = columnName('h_', field);
     if (columns.has(column)) throw invalid(`index "${name}": hot fields collide on column "${column}"; rename one`);
     columns.add(column);
@@ -55,18 +58,25 @@ export function resolveSpec(spec: IndexSpec): ResolvedSpec {
   }
   const text = new Map<string, string>();
   for (const [field, type] of fields) if (type === 'text') text.set(field, columnName('t_', field));
+  const flattened = new Set([...fields].filter(([, type]) => type === 'flattened').map(([field]) => field));
   if (spec.merge !== undefined) checkName('merge', spec.merge);
-  return { spec, name, fields, hot, text, merge: spec.merge };
+  return { spec, name, fields, hot, text, flattened, merge: spec.merge };
 }
 
 /** The type of a field used by a query, sort or aggregation; 'invalid' naming the field when it is not declared. */
 export function fieldType(resolved: ResolvedSpec, field: unknown, usedBy: string): FieldType {
   if (!isFieldPath(field)) throw invalid(`${usedBy}: field name ${JSON.stringify(field)} is invalid: use dot-separated identifiers`);
-  const type = resolved.fields.get(field);
+  const type = resolved.fields.get(field) ?? (flattenedKey(resolved, field) === undefined ? undefined : 'keyword');
   if (type === undefined) {
     throw invalid(
       `${usedBy}: field "${field}" is not declared in index "${resolved.name}" (declared: ${[...resolved.fields.keys()].join(', ')})`,
     );
   }
   return type;
+}
+
+/** `kwargs.meta.source` below a flattened field `kwargs`: the root and the key (`meta.source`); undefined otherwise. */
+export function flattenedKey(resolved: ResolvedSpec, field: string): { root: string; key: string } | undefined {
+  for (const root of resolved.flattened) if (field.startsWith(`${root}.`)) return { root, key: field.slice(root.length + 1) };
+  return undefined;
 }

@@ -7,7 +7,12 @@ export type Doc = { id: string } & Record<string, unknown>;
 /** A definition record as stored in a collection: server-managed bookkeeping plus the record's own fields. */
 export type CollectionRecord = Doc & { revision: number; created: number; modified: number };
 
-export type FieldType = 'keyword' | 'text' | 'number' | 'date' | 'boolean';
+/**
+ * `flattened`: an object of scalar values under arbitrary keys (dots included, e.g. `{"meta.source": "api"}`), as
+ * Elasticsearch's flattened type. `<field>.<key>` queries, sorts and aggregates one key's values as a keyword (values
+ * compared as strings: `true`, `5`); the field itself matches any of its values. It cannot be hot.
+ */
+export type FieldType = 'keyword' | 'text' | 'number' | 'date' | 'boolean' | 'flattened';
 
 /**
  * A searchable index, declared in code (never named by a request).
@@ -79,10 +84,66 @@ export interface SearchResult {
   aggregations?: Record<string, AggregationResult>;
 }
 
+/** The parts of an Elasticsearch search body `searchRaw` accepts. */
+export interface RawSearchBody {
+  query?: unknown;
+  aggs?: Record<string, unknown>;
+  sort?: unknown[];
+  from?: number;
+  size?: number;
+  track_total_hits?: boolean;
+}
+
+/** Elasticsearch's search response, as far as callers of `searchRaw` read it. */
+export interface RawSearchResponse {
+  took: number;
+  timed_out: boolean;
+  _shards?: unknown;
+  hits: {
+    total?: { value: number; relation: string } | number;
+    max_score?: number | null;
+    hits: Array<{ _index: string; _id?: string; _score?: number | null; _source?: Record<string, unknown>; sort?: unknown[] }>;
+  };
+  aggregations?: Record<string, unknown>;
+}
+
 export interface BulkResult {
   written: number;
   /** Documents the merge left untouched. */
   unchanged: number;
+  /** One per input document, in input order; only with `outcomes: true`. */
+  outcomes?: BulkOutcome[];
+}
+
+/** What a bulk upsert did to one document. */
+export interface BulkOutcome {
+  id: string;
+  /** The stored document before this write; undefined when there was none. */
+  previous: Doc | undefined;
+  /** The stored document after this write (the previous one when unchanged); undefined when nothing is stored. */
+  current: Doc | undefined;
+  /** The merge wrote a new version; false when it left the stored document untouched (skip). */
+  changed: boolean;
+}
+
+/** Documents for another index, written together with a bulk upsert (through that index's merge). */
+export interface BulkWrite {
+  index: string;
+  scope: Scope;
+  docs: Doc[];
+}
+
+export interface BulkUpsertOptions {
+  /** Answer each document's outcome (`previous`, `current`, `changed`) in `BulkResult.outcomes`. */
+  outcomes?: boolean;
+  /**
+   * Further writes derived from the outcomes (dead letters, counters…), called once with every outcome.
+   * - sqlite: called inside the same transaction; the documents and these writes commit together or not at all.
+   * - Elasticsearch: called after the documents' bulk succeeded and sent as further bulk requests; not atomic — when
+   *   they fail the call throws and the documents stay written.
+   * Must be synchronous and must not touch the store itself.
+   */
+  also?: (outcomes: readonly BulkOutcome[]) => BulkWrite[];
 }
 
 export interface Indexes {
@@ -91,9 +152,20 @@ export interface Indexes {
   get(index: string, scope: Scope, id: string): Promise<Doc | undefined>;
   /** Upserts one document through the index's merge (or replaces it when the index has none). */
   upsert(index: string, scope: Scope, doc: Doc): Promise<Doc | undefined>;
-  /** All-or-nothing: either every document is merged and durable, or none is (throws). */
-  bulkUpsert(index: string, scope: Scope, docs: Doc[]): Promise<BulkResult>;
+  /**
+   * All-or-nothing on sqlite: either every document (and every `also` write) is merged and durable, or none is
+   * (throws). Elasticsearch bulk is not atomic (see the engine). With `outcomes`, answers what happened to each
+   * document; on Elasticsearch `previous` is read (mget) just before the bulk, so a concurrent writer of the same id in
+   * between makes it stale.
+   */
+  bulkUpsert(index: string, scope: Scope, docs: Doc[], options?: BulkUpsertOptions): Promise<BulkResult>;
   search(index: string, scope: Scope, request: SearchRequest): Promise<SearchResult>;
+  /**
+   * Elasticsearch engine only: runs a search body (already checked and compiled from the AST by the caller) on the
+   * index of (index, scope) and answers Elasticsearch's own response. The index always comes from the arguments; the
+   * body may hold only RAW_SEARCH_KEYS.
+   */
+  searchRaw?(index: string, scope: Scope, body: RawSearchBody): Promise<RawSearchResponse>;
   count(index: string, scope: Scope, query?: Query): Promise<number>;
   deleteByQuery(index: string, scope: Scope, query?: Query): Promise<number>;
   /** Drops every document of one scope. */

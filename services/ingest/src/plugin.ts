@@ -1,9 +1,15 @@
 /** The ingest service: agent-facing writes (task and worker events, server metrics). */
 import { type ServicePlugin, registerApi } from '@shallot/core';
+import { ensureLeekIndexes } from '@shallot/store';
 import fp from 'fastify-plugin';
+import { createNotifier } from './leek/notifier.js';
+import { eventRoutes } from './routes/events.js';
 
-const ingest: ServicePlugin = async (app) => {
-  registerApi(app, { service: 'ingest', implementations: [] });
+const ingest: ServicePlugin = async (app, { ctx }) => {
+  await ensureLeekIndexes(ctx.store);
+  const notifier = createNotifier(ctx.redis);
+  app.addHook('onClose', () => notifier.close());
+  registerApi(app, { service: 'ingest', implementations: [...eventRoutes(ctx, notifier)] });
 };
 
 export const ingestPlugin = fp(ingest, { name: 'shallot-ingest', fastify: '5.x', encapsulate: true });

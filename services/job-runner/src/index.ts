@@ -1,2 +1,2 @@
-export { type JobRunnerOptions, jobRunnerPlugin } from './plugin.js';
+export { type JobRunnerOptions, type NotificationOptions, jobRunnerPlugin } from './plugin.js';
 export { onlineServers, registerServer, serverIdFor, type ServerRecord } from './server-registry.js';

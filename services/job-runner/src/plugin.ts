@@ -1,25 +1,67 @@
-/** The job-runner service: consumes its own run queue and the notify queue, as a registered server. */
-import { type ConsumerHandler, type ServiceContext, type ServicePlugin, createConsumer, registerApi } from '@shallot/core';
-import { type NotifyPayload, type RunPayload, notifyQueue, runQueue } from '@shallot/schemas';
+/** The job-runner service: consumes its own run queue, the notify queue and the deliveries queue, as a registered server. */
+import {
+  type ConsumerHandler,
+  DEFAULT_WEBHOOK_TIMEOUT_MS,
+  type ServiceContext,
+  type ServicePlugin,
+  type WebhookGuard,
+  createConsumer,
+  createProducer,
+  createWebhookGuard,
+  registerApi,
+} from '@shallot/core';
+import { type NotifyPayload, type RunPayload, deliveriesQueue, notifyQueue, runQueue } from '@shallot/schemas';
+import type { JobsOptions } from 'bullmq';
 import fp from 'fastify-plugin';
+import { DEFAULT_DEDUPE_TTL_SECONDS, PatternMatcher, createDeliveryHandler, createNotifyHandler } from './notify/index.js';
 import { registerServer, serverIdFor } from './server-registry.js';
+
+/** Attempts per web hook delivery. @default 5 */
+export const DEFAULT_DELIVERY_ATTEMPTS = 5;
+/** First retry delay, doubled each time (1, 2, 4, 8 s …). @default 1000 ms */
+export const DEFAULT_DELIVERY_BACKOFF_MS = 1000;
+
+export interface NotificationOptions {
+  /** @default DEFAULT_DELIVERY_ATTEMPTS */
+  attempts?: number;
+  /** @default DEFAULT_DELIVERY_BACKOFF_MS */
+  backoffMs?: number;
+  /** Per request. @default DEFAULT_WEBHOOK_TIMEOUT_MS */
+  timeoutMs?: number;
+  /** @default DEFAULT_DEDUPE_TTL_SECONDS */
+  dedupeTtlSeconds?: number;
+  /** @default a guard built from `config.webhookAllow` */
+  guard?: WebhookGuard;
+}
 
 export interface JobRunnerOptions {
   ctx: ServiceContext;
   /** Work for each queue; later issues give them real work, tests give them observable work. */
   handlers?: {
     run?: ConsumerHandler<RunPayload>;
+    /** Replaces the default notify handler (which dispatches by `kind`). */
     notify?: ConsumerHandler<NotifyPayload>;
   };
   concurrency?: number;
+  notifications?: NotificationOptions;
 }
 
-const jobRunner: ServicePlugin<JobRunnerOptions> = async (app, { ctx, handlers = {}, concurrency }) => {
+const jobRunner: ServicePlugin<JobRunnerOptions> = async (app, { ctx, handlers = {}, concurrency, notifications = {} }) => {
   registerApi(app, { service: 'job-runner', implementations: [] });
+  // Built first: a malformed SHALLOT_WEBHOOK_ALLOW stops the start with the entry it cannot read.
+  const guard = notifications.guard ?? createWebhookGuard(ctx.config.webhookAllow);
   const serverId = serverIdFor(ctx.config.serverId);
   const registration = await registerServer(ctx.redis, serverId, ctx.config.heartbeatSeconds);
   const log = app.log.child({ server: serverId });
   const consumerOptions = { shutdownTimeoutMs: ctx.config.shutdownTimeoutMs, ...(concurrency ? { concurrency } : {}) };
+
+  const deliveryOptions: JobsOptions = {
+    attempts: notifications.attempts ?? DEFAULT_DELIVERY_ATTEMPTS,
+    backoff: { type: 'exponential', delay: notifications.backoffMs ?? DEFAULT_DELIVERY_BACKOFF_MS },
+    removeOnComplete: { count: 1000 },
+    removeOnFail: { count: 5000 },
+  };
+  const deliveryProducer = createProducer(ctx.redis, deliveriesQueue, deliveryOptions);
 
   const run = createConsumer(
     ctx.redis,
@@ -30,10 +72,33 @@ const jobRunner: ServicePlugin<JobRunnerOptions> = async (app, { ctx, handlers =
   const notify = createConsumer(
     ctx.redis,
     notifyQueue,
-    handlers.notify ?? (async (payload) => log.info({ kind: payload.kind }, 'notification received; no notifier handles this kind yet')),
+    handlers.notify ??
+      createNotifyHandler({
+        store: ctx.store,
+        deliveries: deliveryProducer,
+        deliveryOptions,
+        patterns: new PatternMatcher({
+          onProblem: ({ pattern, reason }) => log.warn({ pattern, reason }, 'trigger name pattern ignored'),
+        }),
+        publicUrl: ctx.config.publicUrl,
+        log,
+      }),
     consumerOptions,
   );
-  for (const consumer of [run, notify]) {
+  const deliveries = createConsumer(
+    ctx.redis,
+    deliveriesQueue,
+    createDeliveryHandler({
+      redis: ctx.redis,
+      guard,
+      timeoutMs: notifications.timeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS,
+      dedupeTtlSeconds: notifications.dedupeTtlSeconds ?? DEFAULT_DEDUPE_TTL_SECONDS,
+      log,
+    }),
+    consumerOptions,
+  );
+  const consumers = [run, notify, deliveries];
+  for (const consumer of consumers) {
     consumer.worker.on('failed', (job, error) => {
       log.warn({ queue: consumer.worker.name, job: job?.id, attempt: job?.attemptsMade, err: error }, 'queue job failed');
     });
@@ -42,10 +107,11 @@ const jobRunner: ServicePlugin<JobRunnerOptions> = async (app, { ctx, handlers =
   // preClose runs before every onClose hook, while Redis and the store are still open.
   app.addHook('preClose', async () => {
     // Stop taking work first, let running work finish, then leave the live set.
-    await Promise.all([run.close(), notify.close()]);
+    await Promise.all(consumers.map((c) => c.close()));
+    await deliveryProducer.close();
     await registration.stop();
   });
-  log.info({ queues: [run.worker.name, notify.worker.name] }, 'job runner registered');
+  log.info({ queues: consumers.map((c) => c.worker.name) }, 'job runner registered');
 };
 
 export const jobRunnerPlugin = fp(jobRunner, { name: 'shallot-job-runner', fastify: '5.x', encapsulate: true });

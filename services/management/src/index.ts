@@ -1,2 +1,2 @@
 export { managementPlugin, type ManagementOptions } from './plugin.js';
-export { ADMIN_USERNAME, type AdminSeed, seedAdmin } from './seed.js';
+export { ADMIN_USERNAME, type AdminSeed, seedAdmin, seedDefaults } from './seed.js';

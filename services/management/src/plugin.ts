@@ -1,22 +1,36 @@
 /** The management service: definitions and identities. */
 import { type ServicePlugin, registerApi } from '@shallot/core';
+import type { ApiDescriptor } from '@shallot/schemas';
+import { ensureLeekIndexes } from '@shallot/store';
+import multipart from '@fastify/multipart';
 import fp from 'fastify-plugin';
+import { ensureActivityIndexes } from './activity.js';
+import type { Mailer } from './mail.js';
 import { managementRoutes } from './routes/index.js';
-import { type AdminSeed, seedAdmin } from './seed.js';
+import { type AdminSeed, seedAdmin, seedDefaults } from './seed.js';
 
 export interface ManagementOptions {
   /** Called once the first-run records exist (the suite prints the admin login from it). */
   onSeeded?: (seed: AdminSeed) => void;
+  /** Account e-mail (recovery keys, notices). @default logs that a message would be sent */
+  mailer?: Mailer;
+  /** The descriptors to serve. @default the suite's `API` list */
+  api?: readonly ApiDescriptor[];
 }
 
-const management: ServicePlugin<ManagementOptions & { ctx: import('@shallot/core').ServiceContext }> = async (app, { ctx, onSeeded }) => {
+const management: ServicePlugin<ManagementOptions & { ctx: import('@shallot/core').ServiceContext }> = async (app, { ctx, onSeeded, api, mailer }) => {
+  await ensureActivityIndexes(ctx);
+  await ensureLeekIndexes(ctx.store);
   const seed = await seedAdmin(ctx.store, ctx.config.adminPassword);
+  await seedDefaults(ctx);
   if (onSeeded) onSeeded(seed);
   else if (seed.generatedPassword) {
     // Printed once, to the terminal only: the operator needs it and no log collector should keep it.
     process.stdout.write(`First run: log in as "${seed.username}" with password "${seed.generatedPassword}"\n`);
   }
-  registerApi(app, { service: 'management', implementations: managementRoutes(ctx) });
+  // Multipart bodies (bucket uploads) are streamed by the handlers that accept them; limits are set per call.
+  await app.register(multipart);
+  registerApi(app, { service: 'management', implementations: managementRoutes(ctx, mailer ? { mailer } : {}), ...(api ? { api } : {}) });
 };
 
 export const managementPlugin = fp(management, { name: 'shallot-management', fastify: '5.x', encapsulate: true });

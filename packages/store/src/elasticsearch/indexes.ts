@@ -9,7 +9,20 @@ import type { Aggregation, AggregationResult, Query } from '../query/ast.js';
 import { checkAggs, checkPage, checkQuery, checkSort } from '../query/check.js';
 import { compileAggs, compileQuery, compileSort } from '../query/es.js';
 import { type ResolvedSpec, resolveSpec } from '../spec.js';
-import type { BulkResult, Doc, IndexSpec, Indexes, MergeDefinition, Scope, SearchRequest, SearchResult } from '../types.js';
+import type {
+  BulkOutcome,
+  BulkResult,
+  BulkUpsertOptions,
+  Doc,
+  IndexSpec,
+  Indexes,
+  MergeDefinition,
+  RawSearchBody,
+  RawSearchResponse,
+  Scope,
+  SearchRequest,
+  SearchResult,
+} from '../types.js';
 import { checkId, checkScope, isPlainObject } from '../validate.js';
 import type { EsContext } from './context.js';
 import { esReason, kindForStatus } from './errors.js';
@@ -22,12 +35,16 @@ export const BULK_CHUNK_DOCS = 5000;
 
 const totalOf = (total: number | estypes.SearchTotalHits | undefined): number => (typeof total === 'number' ? total : (total?.value ?? 0));
 
+/** The keys of a search body `searchRaw` passes on; anything else (scripts, runtime mappings, other indices) is refused. */
+export const RAW_SEARCH_KEYS = ['query', 'aggs', 'sort', 'from', 'size', 'track_total_hits'] as const;
+
 /** What an aggregation returns over no documents (Elasticsearch omits aggregations when no index exists yet). */
 export function emptyAggregations(aggs: Record<string, Aggregation>): Record<string, AggregationResult> {
   const out: Record<string, AggregationResult> = {};
   for (const [name, agg] of Object.entries(aggs)) {
     if ('terms' in agg) out[name] = { doc_count_error_upper_bound: 0, sum_other_doc_count: 0, buckets: [] };
     else if ('histogram' in agg || 'date_histogram' in agg) out[name] = { buckets: [] };
+    else if ('auto_date_histogram' in agg) out[name] = { buckets: [], interval: '1s' };
     else if ('filter' in agg) out[name] = { doc_count: 0, ...(agg.aggs === undefined ? {} : emptyAggregations(agg.aggs)) };
     else if ('stats' in agg) out[name] = { count: 0, min: null, max: null, avg: null, sum: 0 };
     else if ('sum' in agg || 'cardinality' in agg) out[name] = { value: 0 };
@@ -176,8 +193,13 @@ export class EsIndexes implements Indexes {
    * Bulk requests of BULK_CHUNK_DOCS documents. Elasticsearch bulk is not atomic: when any item fails this throws,
    * and the documents that succeeded stay written. Retrying the whole call is safe for idempotent merges
    * (replace, shallow, max-like merges); a counting merge would count the written ones twice.
+   *
+   * With `outcomes` (or `also`): the previous documents are read with one mget just before the bulk (a concurrent
+   * writer of the same id in between makes `previous` stale: the race is accepted, merges stay atomic per id), the
+   * merged ones come back from the bulk (`_source`), and a repeated id's previous is the earlier occurrence's result.
+   * `also` writes follow as separate bulk requests once the documents are written (not atomic with them).
    */
-  async bulkUpsert(index: string, scope: Scope, docs: Doc[]): Promise<BulkResult> {
+  async bulkUpsert(index: string, scope: Scope, docs: Doc[], options: BulkUpsertOptions = {}): Promise<BulkResult> {
     const resolved = this.#spec(index);
     const name = this.indexName(index, scope);
     if (!Array.isArray(docs)) throw invalid('docs must be an array');
@@ -185,8 +207,19 @@ export class EsIndexes implements Indexes {
       if (!isPlainObject(doc)) throw invalid('a document must be an object');
       checkId(doc.id);
     }
-    if (docs.length === 0) return { written: 0, unchanged: 0 };
+    const { also } = options;
+    const track = options.outcomes === true || also !== undefined;
+    const finish = async (result: BulkResult, outcomes: BulkOutcome[]): Promise<BulkResult> => {
+      if (also !== undefined) {
+        for (const write of also(outcomes)) await this.bulkUpsert(write.index, write.scope, write.docs);
+      }
+      if (options.outcomes === true) result.outcomes = outcomes;
+      return result;
+    };
+    if (docs.length === 0) return finish({ written: 0, unchanged: 0 }, []);
     const merge = await this.#merge(resolved);
+    const latest = track ? await this.#mget(name, docs) : new Map<string, Doc>();
+    const outcomes: BulkOutcome[] = [];
     let written = 0;
     let unchanged = 0;
     const chunks = Math.ceil(docs.length / BULK_CHUNK_DOCS);
@@ -198,7 +231,12 @@ export class EsIndexes implements Indexes {
         else {
           operations.push(
             { update: { _index: name, _id: doc.id, retry_on_conflict: RETRY_ON_CONFLICT } },
-            { script: { id: this.scriptId(merge.name), params: { incoming: doc } }, scripted_upsert: true, upsert: {} },
+            {
+              script: { id: this.scriptId(merge.name), params: { incoming: doc } },
+              scripted_upsert: true,
+              upsert: {},
+              ...(track ? { _source: true } : {}),
+            },
           );
         }
       }
@@ -210,14 +248,24 @@ export class EsIndexes implements Indexes {
         }),
       );
       const failures: Array<{ id: string; status: number; reason: string }> = [];
-      for (const item of response.items) {
+      response.items.forEach((item, i) => {
         const result = item.update ?? item.index;
-        if (result === undefined) continue;
+        if (result === undefined) return;
         if (result.error !== undefined) {
           failures.push({ id: String(result._id), status: result.status, reason: esReason({ error: result.error }) ?? result.error.type });
-        } else if (result.result === 'noop') unchanged++;
-        else written++;
-      }
+          return;
+        }
+        const changed = result.result !== 'noop';
+        if (changed) written++;
+        else unchanged++;
+        const doc = slice[i];
+        if (!track || doc === undefined) return;
+        const previous = latest.get(doc.id);
+        const source = (result as { get?: { _source?: Doc } }).get?._source;
+        const current = merge === undefined ? doc : changed ? (source === undefined ? undefined : { ...source, id: doc.id }) : previous;
+        outcomes.push({ id: doc.id, previous, current, changed });
+        if (current !== undefined) latest.set(doc.id, current);
+      });
       if (failures.length > 0) {
         const first = failures[0];
         throw new StoreError(
@@ -228,7 +276,18 @@ export class EsIndexes implements Indexes {
     }
     if (chunks > 1 && this.#es.refresh !== false)
       await this.#es.call(`refresh ${name}`, () => this.#es.client.indices.refresh({ index: name }));
-    return { written, unchanged };
+    return finish({ written, unchanged }, outcomes);
+  }
+
+  /** The stored documents with these ids (one mget); an index not created yet holds none. */
+  async #mget(name: string, docs: Doc[]): Promise<Map<string, Doc>> {
+    const ids = [...new Set(docs.map((d) => d.id))];
+    const response = await this.#es.orMissing(`mget from ${name}`, () => this.#es.client.mget<Doc>({ index: name, ids }), undefined);
+    const found = new Map<string, Doc>();
+    for (const item of response?.docs ?? []) {
+      if ('found' in item && item.found && item._source !== undefined) found.set(item._id, { ...item._source, id: item._id });
+    }
+    return found;
   }
 
   async search(index: string, scope: Scope, request: SearchRequest = {}): Promise<SearchResult> {
@@ -263,6 +322,28 @@ export class EsIndexes implements Indexes {
       };
     }
     return result;
+  }
+
+  /** See Indexes.searchRaw: the body's keys are checked, the index is (index, scope)'s, totals are exact. */
+  async searchRaw(index: string, scope: Scope, body: RawSearchBody): Promise<RawSearchResponse> {
+    this.#spec(index);
+    const name = this.indexName(index, scope);
+    if (!isPlainObject(body)) throw invalid('a search body must be an object');
+    for (const key of Object.keys(body)) {
+      if (!(RAW_SEARCH_KEYS as readonly string[]).includes(key))
+        throw invalid(`search body key "${key}" is not accepted (accepted: ${RAW_SEARCH_KEYS.join(', ')})`);
+    }
+    checkPage(body.from, body.size);
+    const response = await this.#es.call(`search ${name}`, () =>
+      this.#es.client.search({
+        ...(body as estypes.SearchRequest),
+        index: name,
+        track_total_hits: true,
+        ignore_unavailable: true,
+        allow_no_indices: true,
+      }),
+    );
+    return response as unknown as RawSearchResponse;
   }
 
   async count(index: string, scope: Scope, query?: Query): Promise<number> {

@@ -23,6 +23,8 @@ function fieldMapping(type: FieldType): estypes.MappingProperty {
       return { type: 'date', format: DATE_FORMAT };
     case 'boolean':
       return { type: 'boolean' };
+    case 'flattened':
+      return { type: 'flattened', ignore_above: KEYWORD_IGNORE_ABOVE };
   }
 }
 

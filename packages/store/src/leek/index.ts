@@ -12,3 +12,22 @@ export {
   taskMerge,
 } from './task-merge.js';
 export { WORKER_EVENT_TIME_FIELDS, WORKER_MERGE_PAINLESS, WORKER_STATE_FIELDS, mergeWorkerDocument, workerMerge } from './worker-merge.js';
+export {
+  LEEK_DEAD_LETTERS_INDEX,
+  LEEK_DEAD_LETTERS_SPEC,
+  LEEK_EVENTS_FIELDS,
+  LEEK_EVENTS_HOT,
+  LEEK_EVENTS_INDEX,
+  LEEK_EVENTS_SPEC,
+  LEEK_INDEX_SPECS,
+  LEEK_SUMMARY_COUNTERS,
+  LEEK_SUMMARY_DESCRIPTIVE,
+  LEEK_SUMMARY_INDEX,
+  LEEK_SUMMARY_SPEC,
+  LEEK_SUMMARY_STATES,
+  ensureLeekIndexes,
+  leekDocumentMerge,
+  leekSummaryMerge,
+  mergeLeekDocument,
+  mergeSummaryRow,
+} from './indexes.js';

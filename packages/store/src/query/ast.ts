@@ -47,9 +47,16 @@ export const Query = Type.Recursive(
         },
         strict,
       ),
-      Type.Object({ prefix: Type.Object({ field: FieldName, value: Type.String() }, strict) }, strict),
-      /** `*` matches any run of characters, `?` one character; `\` escapes either. */
-      Type.Object({ wildcard: Type.Object({ field: FieldName, value: Type.String() }, strict) }, strict),
+      /** `case_insensitive` folds case on keyword fields (text fields always match their lowercased words). */
+      Type.Object(
+        { prefix: Type.Object({ field: FieldName, value: Type.String(), case_insensitive: Type.Optional(Type.Boolean()) }, strict) },
+        strict,
+      ),
+      /** `*` matches any run of characters, `?` one character; `\` escapes either. `case_insensitive` as for prefix. */
+      Type.Object(
+        { wildcard: Type.Object({ field: FieldName, value: Type.String(), case_insensitive: Type.Optional(Type.Boolean()) }, strict) },
+        strict,
+      ),
       Type.Object({ exists: Type.Object({ field: FieldName }, strict) }, strict),
       /**
        * Full text: the words of `query` ANDed or ORed (default 'or'). Without `field`, searches every text field of the index.
@@ -143,13 +150,32 @@ export const HistogramParams = Type.Object(
   strict,
 );
 
-/** An aggregation; bucket aggregations (terms, date_histogram, histogram, filter) nest others under `aggs`. */
+/** @default target bucket count of an auto_date_histogram, as in Elasticsearch */
+export const AUTO_DATE_HISTOGRAM_DEFAULT_BUCKETS = 10;
+
+/**
+ * A date histogram whose interval is chosen for the data: the smallest interval of the ladder 1/5/10/30 s, 1/5/10/30 min,
+ * 1/3/12 h, 1/7 d, 1/3 months, 1/5/10/20/50/100 years giving at most `buckets` buckets (as Elasticsearch's
+ * auto_date_histogram). Buckets start at the first value's unit (second, minute, hour, day, month, year) and step by the
+ * interval from there; empty buckets in between are returned. The result carries the chosen `interval` (`5m`, `7d`, `1M`).
+ */
+export const AutoDateHistogramParams = Type.Object(
+  {
+    field: FieldName,
+    /** @default AUTO_DATE_HISTOGRAM_DEFAULT_BUCKETS */
+    buckets: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+  },
+  strict,
+);
+
+/** An aggregation; bucket aggregations (terms, date_histogram, auto_date_histogram, histogram, filter) nest others under `aggs`. */
 export const Aggregation = Type.Recursive(
   (This) => {
     const aggs = Type.Optional(Type.Record(AggregationName, This));
     return Type.Union([
       Type.Object({ terms: TermsParams, aggs }, strict),
       Type.Object({ date_histogram: DateHistogramParams, aggs }, strict),
+      Type.Object({ auto_date_histogram: AutoDateHistogramParams, aggs }, strict),
       Type.Object({ histogram: HistogramParams, aggs }, strict),
       Type.Object({ filter: Type.Object({ query: Query }, strict), aggs }, strict),
       Type.Object({ sum: MetricParams }, strict),
@@ -182,6 +208,8 @@ export interface BucketsResult {
   sum_other_doc_count?: number;
   /** terms only; always 0 on sqlite */
   doc_count_error_upper_bound?: number;
+  /** auto_date_histogram only: the interval chosen (`1s`, `5m`, `3h`, `7d`, `1M`, `10y`). */
+  interval?: string;
 }
 
 /** sum/avg/min/max/cardinality; `value_as_string` for min/max of date fields. */
@@ -204,11 +232,12 @@ export type FilterResult = { doc_count: number } & { [subAggregation: string]: A
 export type AggregationResult = BucketsResult | MetricResult | StatsResult | FilterResult;
 
 /** Which kind an aggregation is, for switch statements. */
-export type AggregationKind = 'terms' | 'date_histogram' | 'histogram' | 'filter' | 'stats' | MetricKind;
+export type AggregationKind = 'terms' | 'date_histogram' | 'auto_date_histogram' | 'histogram' | 'filter' | 'stats' | MetricKind;
 
 export function aggregationKind(agg: Aggregation): AggregationKind {
   if ('terms' in agg) return 'terms';
   if ('date_histogram' in agg) return 'date_histogram';
+  if ('auto_date_histogram' in agg) return 'auto_date_histogram';
   if ('histogram' in agg) return 'histogram';
   if ('filter' in agg) return 'filter';
   if ('stats' in agg) return 'stats';

@@ -10,6 +10,7 @@ import { queryValue } from './values.js';
 import {
   type Aggregation,
   Aggregations,
+  AutoDateHistogramParams,
   DateHistogramParams,
   FieldName,
   HistogramParams,
@@ -92,10 +93,23 @@ function diagnoseQuery(value: unknown, path: string): void {
   if (error !== undefined) throw invalid(`${key} at ${at} is invalid: ${error}`);
 }
 
-const AGG_KINDS: readonly string[] = ['terms', 'date_histogram', 'histogram', 'filter', 'sum', 'avg', 'min', 'max', 'stats', 'cardinality'];
+const AGG_KINDS: readonly string[] = [
+  'terms',
+  'date_histogram',
+  'auto_date_histogram',
+  'histogram',
+  'filter',
+  'sum',
+  'avg',
+  'min',
+  'max',
+  'stats',
+  'cardinality',
+];
 const aggParamChecks = new Map<string, ReturnType<typeof TypeCompiler.Compile>>([
   ['terms', TypeCompiler.Compile(TermsParams)],
   ['date_histogram', TypeCompiler.Compile(DateHistogramParams)],
+  ['auto_date_histogram', TypeCompiler.Compile(AutoDateHistogramParams)],
   ['histogram', TypeCompiler.Compile(HistogramParams)],
   ...['sum', 'avg', 'min', 'max', 'stats', 'cardinality'].map(
     (k) => [k, TypeCompiler.Compile(Type.Object({ field: FieldName }, { additionalProperties: false }))] as const,
@@ -132,8 +146,8 @@ function diagnoseAggs(value: unknown, at: string): void {
   }
 }
 
-const RANGE_TYPES: ReadonlySet<FieldType> = new Set(['keyword', 'number', 'date']);
-const PATTERN_TYPES: ReadonlySet<FieldType> = new Set(['keyword', 'text']);
+const RANGE_TYPES: ReadonlySet<FieldType> = new Set(['keyword', 'number', 'date', 'flattened']);
+const PATTERN_TYPES: ReadonlySet<FieldType> = new Set(['keyword', 'text', 'flattened']);
 
 function allowed(types: ReadonlySet<FieldType>, type: FieldType, node: string, field: string): void {
   if (!types.has(type))
@@ -228,6 +242,9 @@ function walkAggs(aggs: Record<string, Aggregation>, spec: ResolvedSpec, path: s
         throw invalid(`${at}: give exactly one of calendar_interval and fixed_interval`);
       if (p.calendar_interval !== undefined) parseCalendarInterval(p.calendar_interval);
       if (p.fixed_interval !== undefined) parseFixedInterval(p.fixed_interval);
+    } else if ('auto_date_histogram' in agg) {
+      const field = agg.auto_date_histogram.field;
+      allowed(new Set(['date']), fieldType(spec, field, at), 'auto_date_histogram', field);
     } else if ('histogram' in agg) {
       allowed(NUMERIC, fieldType(spec, agg.histogram.field, at), 'histogram', agg.histogram.field);
     } else if ('filter' in agg) {

@@ -2,7 +2,7 @@
 import type { estypes } from '@elastic/elasticsearch';
 import { invalid } from '../errors.js';
 import { type ResolvedSpec, fieldType } from '../spec.js';
-import type { Aggregation, Query, SortSpec } from './ast.js';
+import { AUTO_DATE_HISTOGRAM_DEFAULT_BUCKETS, type Aggregation, type Query, type SortSpec } from './ast.js';
 
 /** The sub-field that makes text fields sortable and aggregatable. */
 export const TEXT_KEYWORD_SUBFIELD = 'keyword';
@@ -39,12 +39,14 @@ export function compileQuery(query: Query | undefined, spec: ResolvedSpec): esty
     return { range: { [field]: bounds } };
   }
   if ('prefix' in query) {
-    fieldType(spec, query.prefix.field, 'prefix');
-    return { prefix: { [query.prefix.field]: { value: query.prefix.value } } };
+    const { field, value, case_insensitive } = query.prefix;
+    fieldType(spec, field, 'prefix');
+    return { prefix: { [field]: { value, ...(case_insensitive === true ? { case_insensitive } : {}) } } };
   }
   if ('wildcard' in query) {
-    fieldType(spec, query.wildcard.field, 'wildcard');
-    return { wildcard: { [query.wildcard.field]: { value: query.wildcard.value } } };
+    const { field, value, case_insensitive } = query.wildcard;
+    fieldType(spec, field, 'wildcard');
+    return { wildcard: { [field]: { value, ...(case_insensitive === true ? { case_insensitive } : {}) } } };
   }
   if ('exists' in query) {
     fieldType(spec, query.exists.field, 'exists');
@@ -100,6 +102,11 @@ function compileAgg(agg: Aggregation, spec: ResolvedSpec): estypes.AggregationsA
     if (fixed_interval !== undefined) dh.fixed_interval = fixed_interval;
     if (extended_bounds !== undefined) dh.extended_bounds = extended_bounds;
     return { date_histogram: dh, ...sub };
+  }
+  if ('auto_date_histogram' in agg) {
+    const { field, buckets = AUTO_DATE_HISTOGRAM_DEFAULT_BUCKETS } = agg.auto_date_histogram;
+    fieldType(spec, field, 'auto_date_histogram aggregation');
+    return { auto_date_histogram: { field, buckets }, ...sub };
   }
   if ('histogram' in agg) {
     const { field, interval, min_doc_count = 0, extended_bounds } = agg.histogram;

@@ -7,7 +7,7 @@ import { queryValue } from './values.js';
 
 export { queryValue };
 import { invalid } from '../errors.js';
-import { type ResolvedSpec, fieldType } from '../spec.js';
+import { type ResolvedSpec, fieldType, flattenedKey } from '../spec.js';
 import type { FieldType } from '../types.js';
 import type { BoolQuery, Query, RangeValue, SortSpec, TermValue } from './ast.js';
 
@@ -49,7 +49,13 @@ export const jsonPath = (field: string): string => `$.${field}`;
  * How one field's values are reached: a hot column (one normalized value per document),
  * or the document JSON through json_each (each element of an array is a value).
  */
-export type ValueSource = { kind: 'column'; type: FieldType; column: string } | { kind: 'json'; type: FieldType; path: string };
+export type ValueSource =
+  | { kind: 'column'; type: FieldType; column: string }
+  /** `tree`: every scalar below the path (a flattened field's values) rather than the value or array elements at it. */
+  | { kind: 'json'; type: FieldType; path: string; tree?: boolean };
+
+/** The table-valued function walking a JSON source's values. */
+export const jsonValues = (source: { tree?: boolean }): string => (source.tree === true ? 'json_tree' : 'json_each');
 
 /** SQL normalizing a json_each row (`alias.type`, `alias.value`) to the form hot columns store. */
 export function normalizedJson(alias: string, type: FieldType): string {
@@ -61,6 +67,7 @@ export function normalizedJson(alias: string, type: FieldType): string {
     case 'boolean':
       return `(CASE ${alias}.type WHEN 'true' THEN 1 WHEN 'false' THEN 0 WHEN 'text' THEN (CASE ${alias}.value WHEN 'true' THEN 1 WHEN 'false' THEN 0 END) END)`;
     case 'keyword':
+    case 'flattened':
       return `(CASE ${alias}.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'null' THEN NULL WHEN 'array' THEN NULL WHEN 'object' THEN NULL ELSE CAST(${alias}.value AS TEXT) END)`;
     case 'text':
       return `(CASE WHEN ${alias}.type = 'text' THEN ${alias}.value END)`;
@@ -78,6 +85,8 @@ export function hotValue(field: string, type: FieldType, value: unknown): string
   switch (type) {
     case 'keyword':
       return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : null;
+    case 'flattened':
+      return null;
     case 'text':
       return typeof value === 'string' ? value : null;
     case 'number':
@@ -107,6 +116,9 @@ export function wildcardToGlob(pattern: string): string {
   return out;
 }
 
+/** A literal as a wildcard pattern: `*`, `?` and `\` escaped. */
+export const escapeWildcard = (literal: string): string => literal.replace(/[*?\\]/g, (c) => `\\${c}`);
+
 export const prefixToGlob = (prefix: string): string => `${prefix.replace(/[*?[]/g, (c) => `[${c}]`)}*`;
 
 export class SqlCompiler {
@@ -127,6 +139,10 @@ export class SqlCompiler {
     if (field === 'id') return { kind: 'column', type, column: 't.id' };
     const column = this.#spec.hot.get(field);
     if (column !== undefined) return { kind: 'column', type, column: `t.${quoteIdent(column)}` };
+    // A key of a flattened field is one JSON member whose name may hold dots (quoted; FIELD_PATTERN keeps quotes out).
+    const keyed = flattenedKey(this.#spec, field);
+    if (keyed !== undefined) return { kind: 'json', type: 'keyword', path: `${jsonPath(keyed.root)}."${keyed.key}"` };
+    if (type === 'flattened') return { kind: 'json', type: 'keyword', path: jsonPath(field), tree: true };
     return { kind: 'json', type, path: jsonPath(field) };
   }
 
@@ -134,7 +150,7 @@ export class SqlCompiler {
   predicate(source: ValueSource, pred: (value: string) => Sql): Sql {
     if (source.kind === 'column') return pred(source.column);
     const p = pred(normalizedJson('j', source.type));
-    return { sql: `EXISTS (SELECT 1 FROM json_each(t.doc, ?) AS j WHERE ${p.sql})`, params: [source.path, ...p.params] };
+    return { sql: `EXISTS (SELECT 1 FROM ${jsonValues(source)}(t.doc, ?) AS j WHERE ${p.sql})`, params: [source.path, ...p.params] };
   }
 
   /** True when the field has at least one non-null value. */
@@ -170,19 +186,22 @@ export class SqlCompiler {
     if ('range' in query) return this.#range(query.range);
     if ('exists' in query) return this.exists(this.source(query.exists.field, 'exists'));
     if ('prefix' in query) {
-      const { field, value } = query.prefix;
+      const { field, value, case_insensitive: ci = false } = query.prefix;
       const source = this.source(field, 'prefix');
       if (source.type === 'text') {
         const tokens = words(value);
         // A prefix spanning several words can match no single token, as in Elasticsearch.
         return tokens.length === 1 && tokens[0] === value ? this.#ftsWords(field, value, 'and', true) : FALSE;
       }
+      if (ci) return this.predicate(source, (v) => sql(`shallot_wildcard_ci(${v}, ?)`, `${escapeWildcard(value)}*`));
       return this.predicate(source, (v) => sql(`${v} GLOB ?`, prefixToGlob(value)));
     }
     if ('wildcard' in query) {
-      const { field, value } = query.wildcard;
+      const { field, value, case_insensitive: ci = false } = query.wildcard;
       const source = this.source(field, 'wildcard');
+      // Text words are lowercased on both sides already: case_insensitive changes nothing there.
       if (source.type === 'text') return this.predicate(source, (v) => sql(`shallot_wildcard_tokens(${v}, ?)`, value));
+      if (ci) return this.predicate(source, (v) => sql(`shallot_wildcard_ci(${v}, ?)`, value));
       return this.predicate(source, (v) => sql(`${v} GLOB ?`, wildcardToGlob(value)));
     }
     if ('match' in query) {
@@ -263,7 +282,7 @@ export class SqlCompiler {
       if (source.kind === 'column') terms.push(`${source.column} ${direction} ${nulls}`);
       else {
         const fn = s.order === 'desc' ? 'MAX' : 'MIN';
-        terms.push(`(SELECT ${fn}(${normalizedJson('s', source.type)}) FROM json_each(t.doc, ?) AS s) ${direction} ${nulls}`);
+        terms.push(`(SELECT ${fn}(${normalizedJson('s', source.type)}) FROM ${jsonValues(source)}(t.doc, ?) AS s) ${direction} ${nulls}`);
         params.push(source.path);
       }
     }

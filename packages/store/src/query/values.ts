@@ -9,6 +9,7 @@ export function queryValue(field: string, type: FieldType, value: TermValue): st
   switch (type) {
     case 'keyword':
     case 'text':
+    case 'flattened':
       return String(value);
     case 'number': {
       const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;

@@ -3,6 +3,7 @@ import type Database from 'better-sqlite3';
 import {
   type CalendarUnit,
   calendarFloor,
+  chooseAutoInterval,
   calendarNext,
   dateBound,
   isoString,
@@ -10,9 +11,18 @@ import {
   parseFixedInterval,
 } from '../dates.js';
 import { invalid } from '../errors.js';
-import type { Aggregation, AggregationResult, Bucket, BucketsResult, MetricResult, StatsResult, TermValue } from '../query/ast.js';
+import {
+  AUTO_DATE_HISTOGRAM_DEFAULT_BUCKETS,
+  type Aggregation,
+  type AggregationResult,
+  type Bucket,
+  type BucketsResult,
+  type MetricResult,
+  type StatsResult,
+  type TermValue,
+} from '../query/ast.js';
 import { MAX_BUCKETS, metricField } from '../query/check.js';
-import { type Sql, type SqlCompiler, type ValueSource, and, normalizedJson, not, or, queryValue, sql } from '../query/sql.js';
+import { type Sql, type SqlCompiler, type ValueSource, and, jsonValues, normalizedJson, not, or, queryValue, sql } from '../query/sql.js';
 import type { FieldType } from '../types.js';
 
 /** A field's values as a FROM addition and an expression; `perValue` when one document may yield several rows. */
@@ -24,7 +34,11 @@ interface Values {
 
 function valuesOf(source: ValueSource, alias: string): Values {
   if (source.kind === 'column') return { from: sql(''), expr: source.column, perValue: false };
-  return { from: sql(`, json_each(t.doc, ?) AS ${alias}`, source.path), expr: normalizedJson(alias, source.type), perValue: true };
+  return {
+    from: sql(`, ${jsonValues(source)}(t.doc, ?) AS ${alias}`, source.path),
+    expr: normalizedJson(alias, source.type),
+    perValue: true,
+  };
 }
 
 /** Concatenates SQL pieces, keeping parameters in textual order. */
@@ -102,6 +116,7 @@ export class SqliteAggregator {
     if ('terms' in agg) return this.#terms(agg.terms, agg.aggs, where);
     if ('histogram' in agg) return this.#histogram(agg.histogram, agg.aggs, where);
     if ('date_histogram' in agg) return this.#dateHistogram(agg.date_histogram, agg.aggs, where);
+    if ('auto_date_histogram' in agg) return this.#autoDateHistogram(agg.auto_date_histogram, agg.aggs, where);
     if ('filter' in agg) {
       const filtered = and(where, this.#c.where(agg.filter.query));
       return { doc_count: this.#count(filtered), ...this.#subs(agg.aggs, filtered) };
@@ -337,6 +352,34 @@ export class SqliteAggregator {
         return this.#bucket('date', { key, count, where: bucketWhere }, subAggs);
       });
     return { buckets };
+  }
+
+  /** Two passes: the field's range picks the interval (dates.chooseAutoInterval), then documents are counted per bucket. */
+  #autoDateHistogram(
+    params: Extract<Aggregation, { auto_date_histogram: unknown }>['auto_date_histogram'],
+    subAggs: Record<string, Aggregation> | undefined,
+    where: Sql,
+  ): BucketsResult {
+    const { field, buckets: target = AUTO_DATE_HISTOGRAM_DEFAULT_BUCKETS } = params;
+    const source = this.#c.source(field, 'auto_date_histogram aggregation');
+    const v = valuesOf(source, 'v');
+    const [min, max] = this.#one(
+      join(`SELECT MIN(${v.expr}), MAX(${v.expr}) FROM ${this.#table} AS t`, v.from, ' WHERE ', where, ` AND ${v.expr} IS NOT NULL`),
+    );
+    if (typeof min !== 'number' || typeof max !== 'number') return { buckets: [], interval: '1s' };
+    const bucketing = chooseAutoInterval(min, max, target);
+    const bucketOf = (x: string): Sql => sql(`shallot_auto_bucket(${x}, ?, ?, ?)`, bucketing.unit, bucketing.count, bucketing.anchor);
+    const counts = this.#grouped(source, bucketOf, where);
+    const buckets: Bucket[] = [];
+    for (let key = bucketing.anchor, i = 0; i < bucketing.buckets; key = bucketing.next(key), i++) {
+      const count = counts.get(key) ?? 0;
+      const bucketWhere = and(
+        where,
+        this.#c.predicate(source, (x) => join(bucketOf(x), sql(' = ?', key))),
+      );
+      buckets.push(this.#bucket('date', { key, count, where: bucketWhere }, subAggs));
+    }
+    return { buckets, interval: bucketing.interval };
   }
 }
 

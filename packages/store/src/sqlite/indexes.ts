@@ -8,7 +8,18 @@ import { type MergeRegistry, replaceMerge } from '../merges.js';
 import { checkAggs, checkPage, checkQuery, checkSort } from '../query/check.js';
 import { type Sql, SqlCompiler, and, ftsTableName, hotValue, jsonPath, quoteIdent, sql, tableName } from '../query/sql.js';
 import { type ResolvedSpec, resolveSpec } from '../spec.js';
-import type { BulkResult, Doc, FieldType, IndexSpec, Indexes, Scope, SearchRequest, SearchResult } from '../types.js';
+import type {
+  BulkOutcome,
+  BulkResult,
+  BulkUpsertOptions,
+  Doc,
+  FieldType,
+  IndexSpec,
+  Indexes,
+  Scope,
+  SearchRequest,
+  SearchResult,
+} from '../types.js';
 import type { Query } from '../query/ast.js';
 import { checkId, checkScope, getPath, isPlainObject } from '../validate.js';
 import { SqliteAggregator } from './aggregations.js';
@@ -19,6 +30,7 @@ const COLUMN_TYPES: Readonly<Record<FieldType, string>> = {
   number: 'REAL',
   date: 'INTEGER',
   boolean: 'INTEGER',
+  flattened: 'TEXT',
 };
 /** unicode61 without diacritic folding and with '_' inside words, close to Elasticsearch's standard analyzer. */
 /** Rows read at a time when a new hot column is filled from the documents. */
@@ -31,6 +43,36 @@ interface Prepared {
   hotFields: Array<[string, FieldType]>;
   get: Database.Statement<[string, string], string>;
   write: Database.Statement<unknown[]>;
+  /** `UPDATE … SET doc, <changed hot columns>` by bitmask of the changed columns (see `#rewrite`). */
+  updates: Map<number, Database.Statement<unknown[]>>;
+  /** The value of each hot field in a document, in `hotFields` order (paths split once, not per write). */
+  hotGetters: Array<(doc: Doc) => unknown>;
+}
+
+/** A reader for one field path: a plain property read when the path has no dot. */
+function pathGetter(path: string): (doc: Doc) => unknown {
+  if (!path.includes('.')) return (doc) => doc[path];
+  const segments = path.split('.');
+  return (doc) => {
+    let value: unknown = doc;
+    for (const segment of segments) {
+      if (!isPlainObject(value)) return undefined;
+      value = value[segment];
+    }
+    return value;
+  };
+}
+
+/** Above this many hot columns a rewrite sets them all (the bitmask of changed columns is a 31-bit integer). */
+const MAX_MASKED_HOT = 30;
+
+/** A hot column's value for a stored document; undefined when it cannot be one (the column then holds NULL). */
+function storedHotValue(field: string, type: FieldType, value: unknown): string | number | null | undefined {
+  try {
+    return hotValue(field, type, value);
+  } catch {
+    return undefined;
+  }
 }
 
 /** What of a spec shapes the tables; a change re-derives columns and the FTS table. */
@@ -146,7 +188,8 @@ export class SqliteIndexes implements Indexes {
        ON CONFLICT (scope, id) DO UPDATE SET ${['doc', ...hotColumns].map((c) => `${c} = excluded.${c}`).join(', ')}`,
     );
     const get = this.#db.prepare<[string, string], string>(`SELECT doc FROM ${table} WHERE scope = ? AND id = ?`).pluck();
-    this.#prepared.set(resolved.name, { resolved, table, hotFields, get, write });
+    const hotGetters = hotFields.map(([field]) => pathGetter(field));
+    this.#prepared.set(resolved.name, { resolved, table, hotFields, get, write, updates: new Map(), hotGetters });
   }
 
   #index(index: string): Prepared {
@@ -162,18 +205,50 @@ export class SqliteIndexes implements Indexes {
     return doc === undefined ? undefined : (JSON.parse(doc) as Doc);
   }
 
-  /** Merges one document into the stored one and writes it; runs inside the caller's transaction. */
-  #mergeOne(p: Prepared, scope: string, incoming: Doc): { doc: Doc | undefined; written: boolean } {
+  /**
+   * Merges one document into the stored one and writes it; runs inside the caller's transaction. `previous` is read
+   * for the built-in replace only when `track` asks for it (replace ignores the stored document).
+   */
+  #mergeOne(
+    p: Prepared,
+    scope: string,
+    incoming: Doc,
+    track = false,
+  ): { doc: Doc | undefined; previous: Doc | undefined; written: boolean } {
     if (!isPlainObject(incoming)) throw invalid('a document must be an object');
     const id = checkId(incoming.id);
     const merge = this.#merges.get(p.resolved.merge ?? 'replace');
-    // The built-in replace ignores the stored document: skip reading it.
-    const stored = merge === replaceMerge ? undefined : this.#storedDoc(p, scope, id);
+    const stored = merge === replaceMerge && !track ? undefined : this.#storedDoc(p, scope, id);
     const merged = this.#merges.run(merge, stored, incoming);
-    if (merged === undefined) return { doc: stored, written: false };
-    const hot = p.hotFields.map(([field, type]) => hotValue(field, type, getPath(merged, field)));
-    p.write.run(scope, id, JSON.stringify(merged), ...hot);
-    return { doc: merged, written: true };
+    if (merged === undefined) return { doc: stored, previous: stored, written: false };
+    const hot = p.hotFields.map(([field, type], i) => hotValue(field, type, p.hotGetters[i]?.(merged)));
+    if (stored === undefined || p.hotFields.length > MAX_MASKED_HOT) p.write.run(scope, id, JSON.stringify(merged), ...hot);
+    else this.#rewrite(p, scope, id, merged, hot, stored);
+    return { doc: merged, previous: stored, written: true };
+  }
+
+  /**
+   * Rewrites a stored row, setting only the hot columns whose value changed: SQLite maintains the index of every
+   * column a SET names, changed or not, and merges mostly change two or three of them.
+   */
+  #rewrite(p: Prepared, scope: string, id: string, merged: Doc, hot: Array<string | number | null>, stored: Doc): void {
+    let mask = 0;
+    const changed: Array<string | number | null> = [];
+    p.hotFields.forEach(([field, type], i) => {
+      const value = hot[i] ?? null;
+      if (storedHotValue(field, type, p.hotGetters[i]?.(stored)) === value) return;
+      mask |= 1 << i;
+      changed.push(value);
+    });
+    let update = p.updates.get(mask);
+    if (update === undefined) {
+      const columns = [...p.resolved.hot.values()].filter((_, i) => (mask & (1 << i)) !== 0).map(quoteIdent);
+      update = this.#db.prepare<unknown[]>(
+        `UPDATE ${p.table} SET ${['doc', ...columns].map((c) => `${c} = ?`).join(', ')} WHERE scope = ? AND id = ?`,
+      );
+      p.updates.set(mask, update);
+    }
+    update.run(JSON.stringify(merged), ...changed, scope, id);
   }
 
   #storedDoc(p: Prepared, scope: string, id: string): Doc | undefined {
@@ -188,16 +263,36 @@ export class SqliteIndexes implements Indexes {
     return this.#db.transaction(() => this.#mergeOne(p, scope, doc).doc).immediate();
   }
 
-  /** One `BEGIN IMMEDIATE` transaction: every document is merged and written, or (on any error) none is. */
-  async bulkUpsert(index: string, scope: Scope, docs: Doc[]): Promise<BulkResult> {
+  /**
+   * One `BEGIN IMMEDIATE` transaction: every document is merged and written, then the `also` writes derived from the
+   * outcomes — or (on any error, the callback's included) none is.
+   */
+  async bulkUpsert(index: string, scope: Scope, docs: Doc[], options: BulkUpsertOptions = {}): Promise<BulkResult> {
     const p = this.#index(index);
     checkScope(scope);
     if (!Array.isArray(docs)) throw invalid('docs must be an array');
+    const { also } = options;
+    const track = options.outcomes === true || also !== undefined;
     return this.#db
       .transaction(() => {
         let written = 0;
-        for (const doc of docs) if (this.#mergeOne(p, scope, doc).written) written++;
-        return { written, unchanged: docs.length - written };
+        const outcomes: BulkOutcome[] = [];
+        for (const doc of docs) {
+          const result = this.#mergeOne(p, scope, doc, track);
+          if (result.written) written++;
+          if (track) outcomes.push({ id: doc.id, previous: result.previous, current: result.doc, changed: result.written });
+        }
+        if (also !== undefined) {
+          for (const write of also(outcomes)) {
+            const target = this.#index(write.index);
+            const targetScope = checkScope(write.scope);
+            if (!Array.isArray(write.docs)) throw invalid(`also: docs for index "${write.index}" must be an array`);
+            for (const doc of write.docs) this.#mergeOne(target, targetScope, doc);
+          }
+        }
+        const result: BulkResult = { written, unchanged: docs.length - written };
+        if (options.outcomes === true) result.outcomes = outcomes;
+        return result;
       })
       .immediate();
   }

@@ -1,8 +1,13 @@
 /** Every route group of the management service; a new group is one more line here. */
 import type { Implementation, ServiceContext } from '@shallot/core';
+import { applicationRoutes } from './applications.js';
+import { categoryRoutes } from './categories.js';
+import { definitionRoutes } from './definitions.js';
 import { echoRoutes } from './echo.js';
-import { sessionRoutes } from './session.js';
+import { roleRoutes } from './roles.js';
+import { type IdentityOptions, identityRoutes } from './identities.js';
+import { tagRoutes } from './tags.js';
 
-export function managementRoutes(ctx: ServiceContext): Implementation[] {
-  return [...sessionRoutes(ctx.store), ...echoRoutes()];
+export function managementRoutes(ctx: ServiceContext, options: IdentityOptions = {}): Implementation[] {
+  return [...identityRoutes(ctx, options), ...echoRoutes(), ...categoryRoutes(ctx), ...definitionRoutes(ctx), ...tagRoutes(ctx), ...roleRoutes(ctx), ...applicationRoutes(ctx)];
 }

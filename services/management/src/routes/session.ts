@@ -1,30 +1,70 @@
-/** `/api/user/login`, `logout`, `resume_session`: sessions as revocable JWTs, with a cookie and a CSRF token. */
-import { Errors, type IssuedSession, USERS, implement, publicUser, userKey, verifyPassword } from '@shallot/core';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+/**
+ * `/api/user/login`, `logout`, `resume_session`: sessions as revocable JWTs, with a cookie and a CSRF token;
+ * failed-login lockout and the `user_login` activity (api-sections §8b).
+ */
+import { Errors, type IssuedSession, type ServiceContext, hashPassword, implement, verifyPassword } from '@shallot/core';
 import { login, logout, resumeSession } from '@shallot/schemas';
-import type { Store } from '@shallot/store';
+import type { CollectionRecord } from '@shallot/store';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { recordActivity } from '../activity.js';
+import { findUser, publicView } from '../users/accounts.js';
+import { recordFailedLogin } from '../users/lockout.js';
 
-function sessionPayload(session: IssuedSession, user: Parameters<typeof publicUser>[0]) {
+const INCORRECT = 'Username or password incorrect';
+const LOCKED = 'Account is locked out';
+
+function sessionPayload(session: IssuedSession, user: CollectionRecord) {
   return {
     code: 0 as const,
     username: String(user.username),
-    user: publicUser(user),
+    user: publicView(user),
     session_id: session.token,
     csrf_token: session.claims.csrf,
     expires: session.claims.exp,
   };
 }
 
-export function sessionRoutes(store: Store) {
+let dummyHash: Promise<string> | undefined;
+
+/** Unknown users cost a password check too, so response times do not tell which usernames exist. */
+async function spendPasswordCheck(password: string): Promise<void> {
+  dummyHash ??= hashPassword('not-a-real-password');
+  await verifyPassword(password, await dummyHash);
+}
+
+export function sessionRoutes(ctx: ServiceContext) {
   return [
     implement(login, async ({ params, request, reply }) => {
-      const user = await store.collections.get(USERS, userKey(params.username));
-      // One vague answer for unknown users and wrong passwords.
-      const valid = user && typeof user.password === 'string' && (await verifyPassword(params.password, user.password));
-      if (!user || !valid) throw new Errors.login('Username or password incorrect');
-      if (user.active === false) throw new Errors.login('User account is disabled');
+      const user = await findUser(ctx, params.username);
+      if (!user || typeof user.password !== 'string') {
+        await spendPasswordCheck(params.password);
+        throw new Errors.login(INCORRECT);
+      }
+      // Checked before the password: once locked, guesses learn nothing more.
+      if (user.force_password_reset === true || user.force_password_reset === 1) throw new Errors.login(LOCKED);
+      if (!(await verifyPassword(params.password, user.password))) {
+        const locked = await recordFailedLogin(ctx, String(user.username));
+        if (locked) request.log.warn({ username: user.username }, 'account locked after repeated failed logins');
+        throw new Errors.login(INCORRECT);
+      }
+      if (user.active === false || user.active === 0) throw new Errors.login('User account is disabled');
       const session = await request.server.sessions.issue(String(user.username));
       request.server.sessions.setCookie(request, reply, session);
+      // The session's id, never its token: the token is a credential.
+      await recordActivity(
+        ctx,
+        request,
+        null,
+        'user_login',
+        {
+          username: String(user.username),
+          description: String(user.username),
+          keywords: [user.id],
+          session_id: session.claims.sid,
+          user: publicView(user),
+        },
+        { securityLogOf: String(user.username) },
+      );
       return sessionPayload(session, user);
     }),
 
@@ -39,8 +79,9 @@ export function sessionRoutes(store: Store) {
       const caller = await resolveOrClear(request, reply);
       if (!caller) return { code: 0 as const };
       if (caller.kind !== 'session' || !caller.session) throw new Errors.session('resume_session needs a user session');
-      const user = await store.collections.get(USERS, userKey(caller.username));
+      const user = await findUser(ctx, caller.username);
       if (!user) throw new Errors.session('Session user no longer exists');
+      if (user.force_password_reset === true || user.force_password_reset === 1) throw new Errors.login(LOCKED);
       const session = await request.server.sessions.issue(String(user.username));
       await request.server.sessions.revoke(caller.session);
       request.server.sessions.setCookie(request, reply, session);
@@ -51,7 +92,7 @@ export function sessionRoutes(store: Store) {
 
 async function resolveOrClear(request: FastifyRequest, reply: FastifyReply) {
   try {
-    return await request.server.sessions.resolve(request);
+    return await request.server.sessions.resolve(request, { skipCsrf: true });
   } catch (error) {
     request.server.sessions.clearCookie(reply);
     throw error;

@@ -1,0 +1,528 @@
+#!/usr/bin/env node
+/**
+ * Ingest throughput: concurrent Leek agents posting realistic event batches to `POST /v1/events/process` of the
+ * whole suite (`node suite/dist/main.js`, every service in one process, SQLite, Redis), as in the embedded install.
+ *
+ *   pnpm bench:ingest                         (builds first)
+ *   node bench/ingest.mjs [--agents 8] [--batch 500] [--duration 15] [--warmup 3] [--json FILE] [--cpu-prof DIR]
+ *
+ * Each agent is one keep-alive connection that posts its next batch as soon as the previous one is answered (a
+ * saturated agent, as after a backlog). Task lifecycles are spread over batches the way an agent's 5-second windows
+ * cut them: a task's QUEUED, RECEIVED, STARTED and final event arrive in four consecutive batches; 5 % of tasks fail
+ * with a traceback, 3 % retry once before they succeed (RECOVERED), and for 5 % the STARTED event arrives two batches
+ * late, after the final one (out of order). Each batch also carries one heartbeat per worker of the agent.
+ *
+ * Prints events/s (documents accepted per second over the measured window) and the p50/p90/p99 latency of a batch,
+ * and checks the goal: >= 20,000 events/s with p99 <= 250 ms. Everything stays on loopback, in a temporary data dir
+ * and under a unique Redis prefix, removed on exit; a watchdog stops the run after 120 s.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SUITE_MAIN = process.env.BENCH_SUITE_MAIN || join(ROOT, 'suite/dist/main.js');
+const GOAL_EVENTS_PER_S = 20_000;
+const GOAL_P99_MS = 250;
+const WATCHDOG_MS = 120_000;
+const WORKERS_PER_AGENT = 4;
+
+const { values: args } = parseArgs({
+  options: {
+    agents: { type: 'string', default: '8' },
+    batch: { type: 'string', default: '500' },
+    duration: { type: 'string', default: '15' },
+    warmup: { type: 'string', default: '3' },
+    json: { type: 'string' },
+    'cpu-prof': { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (args.help) {
+  process.stdout.write(
+    'usage: node bench/ingest.mjs [--agents N] [--batch N] [--duration S] [--warmup S] [--json FILE] [--cpu-prof DIR]\n',
+  );
+  process.exit(0);
+}
+const AGENTS = whole('agents', 1, 256);
+const BATCH = whole('batch', 10, 10_000);
+const DURATION = whole('duration', 1, 60);
+const WARMUP = whole('warmup', 0, 30);
+
+function whole(name, min, max) {
+  const value = Number(args[name]);
+  if (!Number.isInteger(value) || value < min || value > max) fail(`--${name} must be a whole number from ${min} to ${max}`);
+  return value;
+}
+
+function fail(message) {
+  process.stderr.write(`bench: ${message}\n`);
+  process.exit(1);
+}
+
+if (!existsSync(SUITE_MAIN)) fail(`the suite is not built (${SUITE_MAIN} is missing): run \`pnpm build\` first`);
+
+// ------------------------------------------------------------------------------------------------------------
+// The suite process and cleanup
+
+const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+const PREFIX = `bench-ingest-${randomBytes(4).toString('hex')}`;
+const PASSWORD = randomBytes(12).toString('hex');
+const dataDir = mkdtempSync(join(tmpdir(), 'shallot-bench-ingest-'));
+let suite;
+let suiteOutput = [];
+let stopping = false;
+
+function startSuite(port) {
+  const env = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!key.startsWith('SHALLOT_') && key !== 'REDIS_URL' && key !== 'ELASTICSEARCH_URL') env[key] = value;
+  }
+  const nodeArgs = [];
+  if (args['cpu-prof']) {
+    const dir = resolve(args['cpu-prof']);
+    mkdirSync(dir, { recursive: true });
+    nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${dir}`);
+  }
+  suite = spawn(process.execPath, [...nodeArgs, SUITE_MAIN], {
+    cwd: ROOT,
+    env: {
+      ...env,
+      SHALLOT_HOST: '127.0.0.1',
+      SHALLOT_PORT: String(port),
+      SHALLOT_DATA_DIR: dataDir,
+      SHALLOT_STORE: 'sqlite',
+      SHALLOT_REDIS_PREFIX: PREFIX,
+      REDIS_URL,
+      SHALLOT_ADMIN_PASSWORD: PASSWORD,
+      SHALLOT_LOG_LEVEL: 'warn',
+      SHALLOT_RATE_LIMIT: '0',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const keep = (chunk) => {
+    suiteOutput.push(...String(chunk).split('\n').filter(Boolean));
+    if (suiteOutput.length > 40) suiteOutput = suiteOutput.slice(-40);
+  };
+  suite.stdout.on('data', keep);
+  suite.stderr.on('data', keep);
+  suite.on('exit', (code, signal) => {
+    if (stopping) return;
+    process.stderr.write(`bench: the suite exited early (code ${code}, signal ${signal}); its last output:\n`);
+    for (const line of suiteOutput) process.stderr.write(`  ${line}\n`);
+    cleanup().then(() => process.exit(1));
+  });
+  return `http://127.0.0.1:${port}`;
+}
+
+let cleaned;
+function cleanup() {
+  cleaned ??= (async () => {
+    stopping = true;
+    if (suite && suite.exitCode === null && suite.signalCode === null) {
+      await new Promise((done) => {
+        const killer = setTimeout(() => suite.kill('SIGKILL'), 10_000);
+        suite.once('exit', () => {
+          clearTimeout(killer);
+          done();
+        });
+        suite.kill('SIGTERM');
+      });
+    }
+    await deleteRedisKeys().catch((error) => process.stderr.write(`bench: could not delete ${PREFIX}* keys: ${error.message}\n`));
+    rmSync(dataDir, { recursive: true, force: true });
+  })();
+  return cleaned;
+}
+
+async function deleteRedisKeys() {
+  // ioredis is a dependency of the suite package; borrow it rather than adding another Redis client.
+  const Redis = createRequire(join(ROOT, 'suite/package.json'))('ioredis');
+  const redis = new (Redis.default ?? Redis)(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2000 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${PREFIX}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.unlink(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.once(signal, () => {
+    process.stderr.write(`bench: ${signal}, stopping\n`);
+    cleanup().then(() => process.exit(130));
+  });
+}
+const watchdog = setTimeout(() => {
+  process.stderr.write(`bench: still running after ${WATCHDOG_MS / 1000} s, stopping\n`);
+  cleanup().then(() => process.exit(1));
+}, WATCHDOG_MS);
+watchdog.unref();
+
+function freePort() {
+  return new Promise((done, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => done(port));
+    });
+  });
+}
+
+async function waitReady(url, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`${url}/ready`, { signal: AbortSignal.timeout(2000) });
+      if (res.ok) return;
+      last = `${res.status} ${await res.text()}`;
+    } catch (error) {
+      last = error.cause?.code ?? error.message;
+    }
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  throw new Error(`the suite was not ready within ${timeoutMs / 1000} s (last answer: ${last})`);
+}
+
+async function json(url, init) {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  let body;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = text;
+  }
+  if (!res.ok) throw new Error(`${init?.method ?? 'GET'} ${url}: ${res.status} ${text.slice(0, 300)}`);
+  return body;
+}
+
+/** Logs in as the admin (org `localhost`, from admin@localhost) and creates the app the agents send to. */
+async function createApplication(url) {
+  const login = await json(`${url}/api/user/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: PASSWORD }),
+  });
+  const session = login.session_id;
+  const app = await json(`${url}/v1/applications`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-session-id': session },
+    body: JSON.stringify({ app_name: 'bench', app_description: 'ingest benchmark' }),
+  });
+  return { session, org: app.org, app: app.app_name, key: app.app_key };
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// Agents: realistic batches
+
+const TASK_NAMES = Array.from({ length: 40 }, (_, i) => [`app${i % 6}.tasks`, `job_${i}`]);
+const TRACEBACK = `Traceback (most recent call last):\n${'  File "/app/tasks.py", line 40, in run\n    return do_work(x)\n'.repeat(12)}ValueError: invalid literal for int() with base 10: 'abc'`;
+
+/** One agent's event stream: each batch holds the due events of tasks in flight plus new tasks, then heartbeats. */
+class AgentStream {
+  constructor(index) {
+    this.index = index;
+    this.batchNo = 0;
+    this.clock = 1;
+    this.workers = Array.from({ length: WORKERS_PER_AGENT }, (_, k) => `celery@agent${index}-w${k}`);
+    /** batch number → documents due then */
+    this.due = new Map();
+    this.time = 1_718_000_000 + index * 1000;
+  }
+
+  schedule(batch, doc) {
+    let list = this.due.get(batch);
+    if (list === undefined) {
+      list = [];
+      this.due.set(batch, list);
+    }
+    list.push(doc);
+  }
+
+  /** Plans a new task's events over the next batches. */
+  startTask() {
+    const uuid = randomUUID();
+    const [module, fn] = TASK_NAMES[Math.floor(Math.random() * TASK_NAMES.length)];
+    const name = `${module}.${fn}`;
+    const worker = this.workers[Math.floor(Math.random() * this.workers.length)];
+    const dice = Math.random();
+    const failing = dice < 0.05;
+    const retrying = dice >= 0.05 && dice < 0.08;
+    const late = Math.random() < 0.05;
+    const n = this.batchNo;
+    this.time += 0.002;
+    let t = this.time;
+    /** The event time `dt` seconds after the previous event of this task. */
+    const after = (dt) => {
+      t += dt;
+      return t;
+    };
+    const input = {
+      name,
+      name_parts: { module, function: fn },
+      args: `(${n}, 'EUR')`,
+      args_0: String(n),
+      args_1: 'EUR',
+      kwargs: "{'notify': True}",
+      kwargs_flattened: { notify: true },
+      root_id: uuid,
+      retries: 0,
+    };
+    const doc = (state, at, fields) => {
+      const ms = Math.floor(at * 1000);
+      return {
+        id: uuid,
+        uuid,
+        kind: 'task',
+        state,
+        app_env: 'prod',
+        updated_at: ms + 50,
+        timestamp: ms,
+        exact_timestamp: at,
+        [`${state === 'RETRY' ? 'retried' : state.toLowerCase()}_at`]: ms,
+        utcoffset: 0,
+        pid: 100 + this.index,
+        clock: this.clock++,
+        ...fields,
+        events: [state],
+        events_count: 1,
+      };
+    };
+    this.schedule(n, doc('QUEUED', t, { ...input, exchange: '', routing_key: module, queue: module, client: `web-${this.index}` }));
+    this.schedule(n + 1, doc('RECEIVED', after(0.2), { worker, ...input }));
+    this.schedule(late ? n + 4 : n + 2, doc('STARTED', after(0.1), { worker }));
+    let next = n + 3;
+    if (retrying) {
+      this.schedule(next++, doc('RETRY', after(0.5), { worker, exception: 'Retry in 5s', traceback: TRACEBACK }));
+      this.schedule(next++, doc('RECEIVED', after(5), { worker, ...input, retries: 1 }));
+      this.schedule(next++, doc('STARTED', after(0.1), { worker }));
+    }
+    this.schedule(
+      next,
+      failing
+        ? doc('FAILED', after(1.5), {
+            worker,
+            exception: 'ValueError("invalid literal for int() with base 10: \'abc\'")',
+            traceback: TRACEBACK,
+            lang: 'python',
+            error: { type: 'ValueError', message: "invalid literal for int() with base 10: 'abc'" },
+            stack: [],
+            trace: { raw: TRACEBACK, text: TRACEBACK, wc: TRACEBACK },
+          })
+        : doc('SUCCEEDED', after(1.5), { worker, result: "{'ok': True}", runtime: 0.5 + Math.random() * 2 }),
+    );
+  }
+
+  /** The next batch as a JSON body, and how many documents it holds. */
+  next() {
+    const docs = this.due.get(this.batchNo) ?? [];
+    this.due.delete(this.batchNo);
+    // Fill up with new tasks: in a steady state about a quarter of a batch is QUEUED events of new tasks.
+    while (docs.length < BATCH - WORKERS_PER_AGENT) {
+      this.startTask();
+      const fresh = this.due.get(this.batchNo);
+      docs.push(fresh.pop());
+      if (fresh.length === 0) this.due.delete(this.batchNo);
+    }
+    this.time += 0.01;
+    const beat = Math.floor(this.time * 1000);
+    for (const hostname of this.workers) {
+      docs.push({
+        id: hostname,
+        hostname,
+        kind: 'worker',
+        state: 'HEARTBEAT',
+        app_env: 'prod',
+        updated_at: beat + 20,
+        timestamp: beat,
+        exact_timestamp: beat / 1000,
+        last_heartbeat_at: beat,
+        utcoffset: 0,
+        pid: 100 + this.index,
+        clock: this.clock++,
+        freq: 2.0,
+        sw_ident: 'py-celery',
+        sw_ver: '5.3.6',
+        sw_sys: 'Linux',
+        active: 4,
+        processed: this.batchNo * 100,
+        loadavg: [0.5, 0.4, 0.3],
+        events_count: 5,
+      });
+    }
+    this.batchNo++;
+    return { body: Buffer.from(JSON.stringify(docs)), count: docs.length };
+  }
+}
+
+const keepAlive = new http.Agent({ keepAlive: true, maxSockets: AGENTS });
+
+function post(url, headers, body) {
+  return new Promise((done, reject) => {
+    const request = http.request(
+      url,
+      { method: 'POST', agent: keepAlive, headers: { ...headers, 'content-type': 'application/json', 'content-length': body.length } },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => done({ status: res.statusCode, text: Buffer.concat(chunks).toString() }));
+        res.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+/** /proc reports process times in USER_HZ ticks, 100 per second on Linux. */
+function childCpuMs(child) {
+  try {
+    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+async function run(url, target) {
+  const headers = {
+    'x-leek-org-name': target.org,
+    'x-leek-app-name': target.app,
+    'x-leek-app-key': target.key,
+    'x-leek-app-env': 'prod',
+    'x-requested-with': 'leek-agent',
+  };
+  const endpoint = `${url}/v1/events/process`;
+  const start = performance.now();
+  const measureFrom = start + WARMUP * 1000;
+  const end = measureFrom + DURATION * 1000;
+  const latencies = [];
+  let events = 0;
+  let batches = 0;
+  let failures = 0;
+  let firstFailure;
+  let cpu;
+  let ownCpu;
+  const streams = Array.from({ length: AGENTS }, (_, i) => new AgentStream(i));
+  const markCpu = () => {
+    cpu = childCpuMs(suite);
+    ownCpu = process.cpuUsage();
+  };
+  const cpuTimer = setTimeout(markCpu, Math.max(0, measureFrom - performance.now()));
+  await Promise.all(
+    streams.map(async (stream) => {
+      while (performance.now() < end) {
+        const { body, count } = stream.next();
+        const sent = performance.now();
+        const res = await post(endpoint, headers, body);
+        const done = performance.now();
+        let ok = res.status === 201;
+        if (ok) {
+          const answer = JSON.parse(res.text);
+          ok = answer.success === count && answer.rejected === 0;
+        }
+        if (!ok) {
+          failures++;
+          firstFailure ??= `${res.status} ${res.text.slice(0, 300)}`;
+        }
+        if (sent >= measureFrom && done <= end) {
+          latencies.push(done - sent);
+          if (ok) events += count;
+          batches++;
+        }
+      }
+    }),
+  );
+  clearTimeout(cpuTimer);
+  const cpuAfter = childCpuMs(suite);
+  const own = process.cpuUsage(ownCpu);
+  latencies.sort((a, b) => a - b);
+  const at = (q) => (latencies.length === 0 ? Number.NaN : latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)]);
+  return {
+    events,
+    batches,
+    failures,
+    firstFailure,
+    eventsPerSecond: events / DURATION,
+    p50: at(0.5),
+    p90: at(0.9),
+    p99: at(0.99),
+    max: latencies.at(-1) ?? Number.NaN,
+    suiteCpuPct: cpu !== undefined && cpuAfter !== undefined ? ((cpuAfter - cpu) / (DURATION * 1000)) * 100 : undefined,
+    suiteCpuUsPerEvent: cpu !== undefined && cpuAfter !== undefined && events > 0 ? ((cpuAfter - cpu) * 1000) / events : undefined,
+    benchCpuPct: ((own.user + own.system) / 1000 / (DURATION * 1000)) * 100,
+  };
+}
+
+const ms = (value) => (Number.isFinite(value) ? `${value.toFixed(1)} ms` : 'n/a');
+const num = (value) => Math.round(value).toLocaleString('en-US');
+
+async function main() {
+  const port = await freePort();
+  process.stdout.write(`bench: starting the suite on :${port} (SQLite in ${dataDir}, Redis ${REDIS_URL})\n`);
+  const url = startSuite(port);
+  await waitReady(url);
+  const target = await createApplication(url);
+  process.stdout.write(`bench: ${AGENTS} agents × ${BATCH}-document batches, ${WARMUP} s warm-up then ${DURATION} s measured\n`);
+  const result = await run(url, target);
+  const indices = await json(`${url}/v1/applications/indices`, {
+    headers: { 'x-session-id': target.session, 'x-leek-app-name': target.app },
+  });
+  const stored = indices.find((p) => p.name === 'events')?.primaries.docs.count;
+  const summaryRows = indices.find((p) => p.name === 'summary')?.primaries.docs.count;
+
+  const verdict = (ok) => (ok ? 'met' : 'NOT met');
+  const lines = [
+    '',
+    `POST /v1/events/process through the suite (SQLite, Redis), node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model.trim()}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    `${AGENTS} agents, ${BATCH} documents per batch, ${DURATION} s measured after ${WARMUP} s warm-up`,
+    '',
+    `events/s          ${num(result.eventsPerSecond)}   (goal >= ${num(GOAL_EVENTS_PER_S)}: ${verdict(result.eventsPerSecond >= GOAL_EVENTS_PER_S)})`,
+    `batches/s         ${(result.batches / DURATION).toFixed(1)}`,
+    `batch latency     p50 ${ms(result.p50)}   p90 ${ms(result.p90)}   p99 ${ms(result.p99)}   max ${ms(result.max)}   (goal p99 <= ${GOAL_P99_MS} ms: ${verdict(result.p99 <= GOAL_P99_MS)})`,
+    `CPU               suite ${result.suiteCpuPct === undefined ? 'n/a' : `${result.suiteCpuPct.toFixed(0)} %`}   load generator ${result.benchCpuPct.toFixed(0)} %   (of one core)`,
+    `suite CPU/event   ${result.suiteCpuUsPerEvent === undefined ? 'n/a' : `${result.suiteCpuUsPerEvent.toFixed(1)} µs   (one core's worth: ${num(1e6 / result.suiteCpuUsPerEvent)} events/s)`}`,
+    `machine load      ${loadavg()[0].toFixed(1)} (1-minute average; above the CPU count, other processes compete for the cores)`,
+    `stored            ${num(stored ?? 0)} task/worker documents, ${num(summaryRows ?? 0)} summary rows`,
+  ];
+  if (result.failures > 0) lines.push(`WARNING: ${result.failures} batches failed; first: ${result.firstFailure}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  if (args.json) {
+    writeFileSync(
+      args.json,
+      `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: availableParallelism(), agents: AGENTS, batch: BATCH, duration: DURATION, ...result, stored }, null, 2)}\n`,
+    );
+  }
+  return result.failures === 0;
+}
+
+main().then(
+  async (ok) => {
+    await cleanup();
+    if (args['cpu-prof']) process.stdout.write(`bench: CPU profile of the suite written to ${resolve(args['cpu-prof'])}\n`);
+    process.exit(ok ? 0 : 1);
+  },
+  async (error) => {
+    process.stderr.write(`bench: ${error.stack ?? error.message}\n`);
+    for (const line of suiteOutput) process.stderr.write(`  suite: ${line}\n`);
+    await cleanup();
+    process.exit(1);
+  },
+);

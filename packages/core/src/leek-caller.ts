@@ -1,0 +1,117 @@
+/**
+ * Who is calling the task-monitor API and which of their org's applications a request names: the org of the
+ * caller (session user's e-mail, or the API key's `org`), the allowed-orgs list, the `x-leek-app-name` header and the
+ * application record. Used by management (applications) and search.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { LEEK_APPLICATIONS, type LeekApplication, isAppName, isOrgName, leekScope, orgOfEmail } from '@shallot/schemas';
+import type { CollectionRecord, Store } from '@shallot/store';
+import type { Config } from './config.js';
+import { API_KEYS, type Caller } from './identity.js';
+import { LeekError } from './leek-errors.js';
+
+export interface LeekCaller {
+  org: string;
+  /** Compared with an app's `owner` and `admins`: the user's e-mail (lower-case), or `key:<id>` for an API key. */
+  email: string;
+  kind: Caller['kind'];
+}
+
+/** `SHALLOT_LEEK_ALLOWED_ORGS` as a list; empty = every org. */
+export function leekAllowedOrgs(config: Pick<Config, 'leekAllowedOrgs'>): string[] {
+  return config.leekAllowedOrgs
+    .split(',')
+    .map((o) => o.trim().toLowerCase())
+    .filter((o) => o !== '');
+}
+
+/** The caller's org and identity; 401 `401003` without credentials, without an org, or outside the allowed orgs. */
+export async function leekCallerOf(caller: Caller | null, store: Store, config: Pick<Config, 'leekAllowedOrgs'>): Promise<LeekCaller> {
+  if (caller === null) throw new LeekError('unauthorized', 'No session or API key');
+  let org: string | undefined;
+  let email: string;
+  if (caller.kind === 'session') {
+    email = String(caller.user?.email ?? '').toLowerCase();
+    org = orgOfEmail(email);
+    if (org === undefined) throw new LeekError('unauthorized', 'Your account has no e-mail address an organisation can be derived from');
+  } else {
+    const key = await store.collections.get(API_KEYS, caller.username);
+    org = typeof key?.org === 'string' ? key.org.toLowerCase() : undefined;
+    if (org === undefined || !isOrgName(org))
+      throw new LeekError('unauthorized', 'This API key has no organisation: it cannot use the task monitor');
+    email = typeof key?.email === 'string' && key.email !== '' ? key.email.toLowerCase() : `key:${caller.username}`;
+  }
+  const allowed = leekAllowedOrgs(config);
+  if (allowed.length > 0 && !allowed.includes(org)) throw new LeekError('unauthorized', `Organisation "${org}" is not allowed here`);
+  return { org, email, kind: caller.kind };
+}
+
+const headerValue = (request: FastifyRequest, name: string): string | undefined => {
+  const value = request.headers[name];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+};
+
+/** The `x-leek-app-name` header: 400 `400001` when missing, 400 `400002` unless lower-case letters (never reaches a scope). */
+export function leekAppHeader(request: FastifyRequest): string {
+  const app = headerValue(request, 'x-leek-app-name');
+  if (app === undefined) throw new LeekError('headerMissing', 'The x-leek-app-name header is required');
+  if (!isAppName(app)) throw new LeekError('invalid', 'x-leek-app-name must be lower-case letters only');
+  return app;
+}
+
+/** A stored application as the API shows it: the record without the store's bookkeeping. */
+export function applicationOf(record: CollectionRecord): LeekApplication {
+  const { id: _id, revision: _revision, created: _created, modified: _modified, ...app } = record;
+  return app as unknown as LeekApplication;
+}
+
+/** The application record of an org, or undefined. Names are validated before they become an id. */
+export async function findLeekApplication(store: Store, org: string, app: string): Promise<CollectionRecord | undefined> {
+  if (!isOrgName(org) || !isAppName(app)) return undefined;
+  return store.collections.get(LEEK_APPLICATIONS, leekScope(org, app));
+}
+
+/** The application record; 404 `404001` when the org has no such app. */
+export async function getLeekApplication(store: Store, org: string, app: string): Promise<CollectionRecord> {
+  const record = await findLeekApplication(store, org, app);
+  if (record === undefined) throw new LeekError('appNotFound', `Application "${app}" does not exist`);
+  return record;
+}
+
+/** Owner: e-mail equal to the app's owner. */
+export const isLeekOwner = (app: Pick<LeekApplication, 'owner'>, who: LeekCaller): boolean => app.owner === who.email;
+
+/** Admin: the owner or an e-mail listed in the app's admins. */
+export const isLeekAdmin = (app: Pick<LeekApplication, 'owner' | 'admins'>, who: LeekCaller): boolean =>
+  isLeekOwner(app, who) || (app.admins ?? []).some((a) => a.email === who.email);
+
+export type LeekLevel = 'member' | 'admin' | 'owner';
+
+/**
+ * The caller and the app the request names, checked for a permission level (spec §1.3): members need only to be of
+ * the org (an app of another org is simply not found), admins and owners get 401 `401002` otherwise.
+ */
+export async function leekAppAccess(
+  request: FastifyRequest,
+  caller: Caller | null,
+  store: Store,
+  config: Pick<Config, 'leekAllowedOrgs'>,
+  level: LeekLevel,
+): Promise<{ who: LeekCaller; record: CollectionRecord; app: LeekApplication; scope: string }> {
+  const who = await leekCallerOf(caller, store, config);
+  const name = leekAppHeader(request);
+  const record = await getLeekApplication(store, who.org, name);
+  const app = applicationOf(record);
+  if (level === 'owner' && !isLeekOwner(app, who)) throw new LeekError('notOwner', 'Only the application owner may do this');
+  if (level === 'admin' && !isLeekAdmin(app, who)) throw new LeekError('notOwner', 'Only the application owner or an admin may do this');
+  return { who, record, app, scope: leekScope(who.org, name) };
+}
+
+/**
+ * A bare JSON string answer (`"Ready!"`, `"Done"`): Fastify sends string payloads as they are, so the handler returns
+ * the string already encoded, typed as JSON.
+ */
+export function leekJsonString(reply: FastifyReply, text: string): string {
+  reply.type('application/json; charset=utf-8');
+  return JSON.stringify(text);
+}

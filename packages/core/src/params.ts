@@ -1,0 +1,92 @@
+/**
+ * Request parameters of the REST API (api-sections §0): query string and body merged (body wins), values from text
+ * sources (query, form bodies) converted to the schema's types, the parameter hygiene rules, then schema validation.
+ */
+import type { TSchema } from '@sinclair/typebox';
+import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
+import { Value } from '@sinclair/typebox/value';
+import type { FastifyRequest } from 'fastify';
+import { Errors } from './errors.js';
+
+type Bag = Record<string, unknown>;
+
+/** Keys that would reach an object's prototype, plus `0` (api-sections §0): refused anywhere in the input. */
+export const ILLEGAL_KEYS: ReadonlySet<string> = new Set([...Object.getOwnPropertyNames(Object.prototype), '__proto__', 'prototype', '0']);
+/** Deeper input is refused rather than walked. */
+const MAX_DEPTH = 32;
+const ICON = /^[\w-]*$/;
+const TAG = /<[^>]*>/g;
+/** Fields whose HTML tags are stripped. */
+const STRIPPED = ['notes', 'label', 'message'] as const;
+/** Never a parameter: auth has read it already. */
+const CREDENTIAL_KEYS = ['session_id', 'api_key', 'csrf_token'] as const;
+
+const isBag = (value: unknown): value is Bag =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
+
+function checkKeys(value: unknown, path: string, depth: number): void {
+  if (depth > MAX_DEPTH) throw new Errors.api(`Parameters nest deeper than ${MAX_DEPTH} levels`);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) checkKeys(value[i], `${path}[${i}]`, depth + 1);
+  } else if (isBag(value)) {
+    for (const key of Object.keys(value)) {
+      if (ILLEGAL_KEYS.has(key)) throw new Errors.api(`Illegal key: ${path}${key}`);
+      checkKeys(value[key], `${path}${key}.`, depth + 1);
+    }
+  }
+}
+
+/**
+ * The parameter hygiene of api-sections §0, in place: prototype-named keys, a non-string `id`, `title` with `<`/`>`,
+ * a malformed `icon` → `api`; HTML tags removed from `notes`, `label`, `message`.
+ */
+export function applyHygiene(params: Bag): Bag {
+  checkKeys(params, '', 0);
+  if ('id' in params && params.id !== undefined && typeof params.id !== 'string') throw new Errors.api('Parameter id must be a string');
+  if (typeof params.title === 'string' && /[<>]/.test(params.title)) throw new Errors.api('Parameter title must not contain < or >');
+  if (params.icon !== undefined && (typeof params.icon !== 'string' || !ICON.test(params.icon))) {
+    throw new Errors.api('Parameter icon must be an icon name (letters, digits, _ and -)');
+  }
+  for (const key of STRIPPED) {
+    const value = params[key];
+    if (typeof value === 'string') params[key] = value.replace(TAG, '');
+  }
+  return params;
+}
+
+/** Whether the body came as text fields (form posts), so its values need converting like a query string. */
+function isTextBody(request: FastifyRequest): boolean {
+  const type = request.headers['content-type'] ?? '';
+  return type.startsWith('application/x-www-form-urlencoded');
+}
+
+/** Query string and body merged, body winning; text sources converted to the schema's types. */
+export function mergeParams(request: FastifyRequest, schema: TSchema | undefined): Bag {
+  const convert = (bag: Bag): Bag => (schema ? (Value.Convert(schema, bag) as Bag) : bag);
+  const query = isBag(request.query) ? convert({ ...request.query }) : {};
+  const rawBody = isBag(request.body) ? { ...request.body } : {};
+  const body = isTextBody(request) ? convert(rawBody) : rawBody;
+  const merged: Bag = { ...query, ...body };
+  for (const key of CREDENTIAL_KEYS) delete merged[key];
+  return merged;
+}
+
+export interface ParamsValidator {
+  (params: Bag): Bag;
+}
+
+function describePath(path: string): string {
+  return path === '' ? 'parameters' : `parameter ${path.slice(1).replaceAll('/', '.')}`;
+}
+
+/** Compiles a params schema once; the returned function applies defaults, validates and answers `api` errors. */
+export function compileParams(schema: TSchema | undefined): ParamsValidator {
+  if (!schema) return (params) => params;
+  const check: TypeCheck<TSchema> = TypeCompiler.Compile(schema);
+  return (params) => {
+    const value = Value.Default(schema, params) as Bag;
+    if (check.Check(value)) return value;
+    const first = check.Errors(value).First();
+    throw new Errors.api(first ? `Invalid ${describePath(first.path)}: ${first.message}` : 'Invalid parameters');
+  };
+}

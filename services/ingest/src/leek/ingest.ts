@@ -1,0 +1,119 @@
+/**
+ * One ingest POST (leek-agent-protocol §4): validate, then ONE store write that merges the valid documents and, in
+ * the same transaction, stores the dead letters and the summary deltas derived from the merge outcomes; then one
+ * notification per task whose stored state changed. A 201 is answered only after that write is durable.
+ *
+ * Why one write: an agent acknowledges its broker on 201 and redelivers otherwise. If documents, dead letters and
+ * summary were written separately, a failure in between would answer 503 with some of them stored; the redelivered
+ * batch would then merge as "unchanged" and its summary transitions and notifications would be lost for good. On
+ * sqlite the store's `also` writes commit with the documents or not at all. On Elasticsearch they follow in a second
+ * bulk request (not atomic): a failure there answers 503 and the retry re-writes the dead letters (their ids are
+ * content hashes, so no duplicates) but cannot recover that batch's summary deltas.
+ */
+import { createHash } from 'node:crypto';
+import { LeekError } from '@shallot/core';
+import type { LeekTaskNotification, LeekTrigger } from '@shallot/schemas';
+import { type BulkOutcome, type Doc, LEEK_DEAD_LETTERS_INDEX, LEEK_EVENTS_INDEX, LEEK_SUMMARY_INDEX, type Store } from '@shallot/store';
+import { summaryDeltas } from './summary.js';
+import { type Refusal, checkBatch } from './validate.js';
+
+export interface IngestTarget {
+  org: string;
+  app: string;
+  /** The batch's `x-leek-app-env` header. */
+  env: string;
+  scope: string;
+  /** The app's triggers, as read when the request was authenticated. */
+  triggers: readonly LeekTrigger[];
+}
+
+export interface IngestAnswer {
+  success: number;
+  rejected?: number;
+  errors?: Array<{ index: number; id?: string; reason: string }>;
+}
+
+export interface IngestResult {
+  answer: IngestAnswer;
+  /** Messages for the `notify` queue: tasks whose stored state changed. */
+  notifications: LeekTaskNotification[];
+}
+
+/** A dead letter's id is a hash of what was refused and why: a redelivered batch rewrites the same records. */
+function deadLetterId(refusal: Refusal): string {
+  return createHash('sha256').update(refusal.reason).update('\0').update(JSON.stringify(refusal.document)).digest('hex');
+}
+
+function deadLetters(refused: readonly Refusal[], env: string, now: number): Doc[] {
+  return refused.map((r) => {
+    const doc: Doc = { id: deadLetterId(r), index: r.index, app_env: env, reason: r.reason, received_at: now, document: r.document };
+    if (r.id !== undefined) doc.doc_id = r.id;
+    if (r.kind !== undefined) doc.kind = r.kind;
+    return doc;
+  });
+}
+
+/**
+ * Whether some trigger could fire for a task in `state` of a batch sent with `env` (spec §4.2 steps 1–3: enabled,
+ * env filter on the header, state filter). The consumer applies every rule again; this only spares the queue the
+ * messages no trigger can match — most of them at ingest rates, as most apps only watch failures.
+ */
+export function mayNotify(triggers: readonly LeekTrigger[], env: string, state: unknown): boolean {
+  return triggers.some(
+    (t) =>
+      t.enabled &&
+      (t.envs.length === 0 || t.envs.includes(env)) &&
+      (t.states.length === 0 || (typeof state === 'string' && t.states.includes(state))),
+  );
+}
+
+/**
+ * Edge-triggered: a task notifies when its stored state differs from before this write (new tasks included) and some
+ * trigger of the app could match it.
+ */
+export function notificationsFor(target: IngestTarget, outcomes: readonly BulkOutcome[]): LeekTaskNotification[] {
+  const out: LeekTaskNotification[] = [];
+  if (!target.triggers.some((t) => t.enabled)) return out;
+  for (const { changed, previous, current } of outcomes) {
+    if (!changed || current === undefined || current.kind !== 'task') continue;
+    const before = typeof previous?.state === 'string' ? previous.state : null;
+    if (before === current.state || !mayNotify(target.triggers, target.env, current.state)) continue;
+    out.push({
+      kind: 'leek_task',
+      data: {
+        org: target.org,
+        app: target.app,
+        app_env: target.env,
+        task: current as LeekTaskNotification['data']['task'],
+        previous_state: before,
+      },
+    });
+  }
+  return out;
+}
+
+/** Validates and durably writes one batch; throws (nothing written) when the store fails. */
+export async function ingestBatch(store: Store, target: IngestTarget, body: unknown, now = Date.now()): Promise<IngestResult> {
+  if (!Array.isArray(body)) throw new LeekError('invalid', 'The body must be a JSON array of task and worker documents');
+  if (body.length === 0) return { answer: { success: 0 }, notifications: [] };
+  const { valid, refused } = checkBatch(body);
+  const letters = deadLetters(refused, target.env, now);
+  const { outcomes = [] } = await store.indexes.bulkUpsert(LEEK_EVENTS_INDEX, target.scope, valid, {
+    outcomes: true,
+    also: (results) => {
+      const writes = [{ index: LEEK_SUMMARY_INDEX, scope: target.scope, docs: summaryDeltas(results) }];
+      if (letters.length > 0) writes.push({ index: LEEK_DEAD_LETTERS_INDEX, scope: target.scope, docs: letters });
+      return writes;
+    },
+  });
+  return {
+    answer: {
+      success: valid.length,
+      rejected: refused.length,
+      errors: refused.map((r) =>
+        r.id === undefined ? { index: r.index, reason: r.reason } : { index: r.index, id: r.id, reason: r.reason },
+      ),
+    },
+    notifications: notificationsFor(target, outcomes),
+  };
+}
