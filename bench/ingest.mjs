@@ -28,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SUITE_MAIN = process.env.BENCH_SUITE_MAIN || join(ROOT, 'suite/dist/main.js');
+const SUITE_MAIN = join(ROOT, 'suite/dist/main.js');
 const GOAL_EVENTS_PER_S = 20_000;
 const GOAL_P99_MS = 250;
 const WATCHDOG_MS = 120_000;

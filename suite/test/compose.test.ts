@@ -49,7 +49,7 @@ t.teardown(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** `docker-compose <args>` in the repo root; a missing binary fails the test (CI installs it). */
 async function compose(args: string[], env: NodeJS.ProcessEnv): Promise<{ stdout: string; stderr: string }> {
-  const options = { cwd: ROOT, env, maxBuffer: 16 * 1024 * 1024 };
+  const options = { cwd: ROOT, env, maxBuffer: 16 * 1024 * 1024, timeout: 60_000 };
   try {
     return await run('docker-compose', ['--env-file', EMPTY_ENV_FILE, '-f', COMPOSE_FILE, ...args], options);
   } catch (error) {

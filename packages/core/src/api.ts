@@ -6,6 +6,7 @@ import { Errors } from './errors.js';
 import type { Caller } from './identity.js';
 import { leekErrorHandler } from './leek-errors.js';
 import { applyHygiene, compileParams, mergeParams } from './params.js';
+import { cachedSerializerCompiler } from './serializers.js';
 
 export interface ApiCall<D extends ApiDescriptor> {
   params: ParamsOf<D>;
@@ -90,6 +91,7 @@ export function registerApi(app: FastifyInstance, options: RegisterApiOptions): 
             method,
             url,
             schema,
+            serializerCompiler: cachedSerializerCompiler,
             errorHandler: leekErrorHandler,
             preHandler: async (request) => {
               // Anonymous endpoints (agent ingest) must work even with a stale cookie around.
@@ -110,12 +112,11 @@ export function registerApi(app: FastifyInstance, options: RegisterApiOptions): 
           schema,
           // The schemas above are for the docs: REST parameters are validated once merged (see preValidation).
           validatorCompiler: () => () => true,
+          serializerCompiler: cachedSerializerCompiler,
           preValidation: async (request) => {
             // Who first (an unauthenticated call learns nothing about parameters), then the parameters.
             request.caller =
-              descriptor.privilege === 'none'
-                ? await app.sessions.resolve(request).catch(() => null)
-                : await app.sessions.resolve(request);
+              descriptor.privilege === 'none' ? await app.sessions.resolve(request).catch(() => null) : await app.sessions.resolve(request);
             authorizeCall(descriptor, request.caller);
             validatedParams.set(request, validate(applyHygiene(mergeParams(request, descriptor.params))));
           },

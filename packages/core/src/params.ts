@@ -71,9 +71,7 @@ export function mergeParams(request: FastifyRequest, schema: TSchema | undefined
   return merged;
 }
 
-export interface ParamsValidator {
-  (params: Bag): Bag;
-}
+export type ParamsValidator = (params: Bag) => Bag;
 
 function describePath(path: string): string {
   return path === '' ? 'parameters' : `parameter ${path.slice(1).replaceAll('/', '.')}`;

@@ -200,7 +200,7 @@ t.test('auth', async (t) => {
       headers: { 'x-api-key': 'weak-key-0123456789abcdef' },
     });
     // The spec names the key by its title (behaviour §2).
-      t.match(weakKey.json().description, /^API Key "Weak key" does not have the "Edit Events" privilege/);
+    t.match(weakKey.json().description, /^API Key "Weak key" does not have the "Edit Events" privilege/);
   });
 
   t.test('a disabled role grants nothing', async (t) => {

@@ -16,7 +16,15 @@ export { type DslHit, type DslResponse, dslResponse, filterSource, renderAggrega
 export { type ResolvedSpec, resolveSpec } from './spec.js';
 export { toEpochMs } from './dates.js';
 export { NAME_PATTERN, SCOPE_PATTERN, FIELD_PATTERN } from './validate.js';
-export { SqliteStore, BUSY_TIMEOUT_MS, CACHE_SIZE_KIB, WAL_AUTOCHECKPOINT_PAGES, type SqliteStoreOptions } from './sqlite/engine.js';
+export {
+  SqliteStore,
+  BACKGROUND_CHECKPOINT_AFTER_DOCS,
+  BACKGROUND_CHECKPOINT_MS,
+  BUSY_TIMEOUT_MS,
+  CACHE_SIZE_KIB,
+  WAL_AUTOCHECKPOINT_PAGES,
+  type SqliteStoreOptions,
+} from './sqlite/engine.js';
 export { MIGRATIONS, SCHEMA_VERSION } from './sqlite/migrations.js';
 export { ElasticsearchStore, DEFAULT_PREFIX, type ElasticsearchStoreOptions } from './elasticsearch/engine.js';
 export { RAW_SEARCH_KEYS, emptyAggregations } from './elasticsearch/indexes.js';

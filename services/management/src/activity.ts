@@ -2,15 +2,7 @@
  * The one writer of activity rows (spec/data-structures.md §23): who did what, when, from where. Every mutating API
  * calls `recordActivity`; security-log entries (logins, password changes) also go to the user's own log.
  */
-import {
-  ACTIVITY_INDEX,
-  ACTIVITY_SCOPE,
-  type Caller,
-  type ServiceContext,
-  USER_ACTIVITY_INDEX,
-  generateId,
-  userKey,
-} from '@shallot/core';
+import { ACTIVITY_INDEX, ACTIVITY_SCOPE, type Caller, type ServiceContext, USER_ACTIVITY_INDEX, generateId, userKey } from '@shallot/core';
 import type { Doc } from '@shallot/store';
 import type { FastifyRequest } from 'fastify';
 

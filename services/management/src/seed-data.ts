@@ -21,7 +21,9 @@ export const SEED_ROLES: Fields[] = [
   },
 ];
 
-export const SEED_GROUPS: Fields[] = [{ id: 'main', title: 'Main Group', hostname_match: '.+', alert_actions: [], icon: '', notes: '', sort_order: 0 }];
+export const SEED_GROUPS: Fields[] = [
+  { id: 'main', title: 'Main Group', hostname_match: '.+', alert_actions: [], icon: '', notes: '', sort_order: 0 },
+];
 
 export const SEED_CATEGORIES: Fields[] = [
   {
@@ -64,7 +66,14 @@ export const SEED_PLUGINS: Fields[] = [
     stock: true,
     enabled: true,
     params: [
-      { id: 'script', title: 'Script', type: 'code', value: '#!/bin/sh\n\n# Enter your shell script code here', locked: true, required: true },
+      {
+        id: 'script',
+        title: 'Script',
+        type: 'code',
+        value: '#!/bin/sh\n\n# Enter your shell script code here',
+        locked: true,
+        required: true,
+      },
       checkbox('annotate', 'Add Date/Time Stamps to Log'),
     ],
   },
@@ -110,7 +119,14 @@ export const SEED_PLUGINS: Fields[] = [
       text('cont_extras', 'Extra Arguments', '', { locked: true }),
       text('cont_cmd', 'Command', 'xyrun', { locked: true }),
       select('run_mode', 'Run Mode', 'Script, Command'),
-      { id: 'script', title: 'Script', type: 'code', value: '#!/bin/sh\n\n# Enter your shell script code here', locked: true, required: true },
+      {
+        id: 'script',
+        title: 'Script',
+        type: 'code',
+        value: '#!/bin/sh\n\n# Enter your shell script code here',
+        locked: true,
+        required: true,
+      },
       checkbox('cont_init', 'Use Init Process', true),
       checkbox('cont_rm', 'Remove Container', true),
       checkbox('verbose', 'Verbose'),
@@ -244,10 +260,17 @@ export const SEED_ALERTS: Fields[] = [
     'disk_usage_root',
     'The root filesystem is almost full: {{float(monitors.disk_usage_root)}}%',
   ),
-  alert('active_jobs_high', 'High Active Jobs', 'monitors.active_jobs >= 50', 'active_jobs', 'Too many active jobs: {{monitors.active_jobs}}', {
-    limit_jobs: true,
-    abort_jobs: false,
-  }),
+  alert(
+    'active_jobs_high',
+    'High Active Jobs',
+    'monitors.active_jobs >= 50',
+    'active_jobs',
+    'Too many active jobs: {{monitors.active_jobs}}',
+    {
+      limit_jobs: true,
+      abort_jobs: false,
+    },
+  ),
 ];
 
 /** Collection → records and the activity type of each, in seeding order. */

@@ -29,6 +29,8 @@ export async function seedAdmin(store: Store, configuredPassword: string): Promi
       active: true,
       password: await hashPassword(password),
       privileges: { admin: true },
+      // A generated password is meant to be replaced: the UI prompts for a new one (behaviour §14).
+      force_password_change: !configuredPassword,
       roles: [],
       categories: [],
       groups: [],

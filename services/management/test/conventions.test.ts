@@ -25,7 +25,12 @@ t.test('conventions of /api/app/NAME/v1 calls', async (t) => {
     t.equal(res.body.tag.id, 'important');
     const empty = await h.call({ method: 'GET', url: '/api/app/get_tags/v1', headers: { ...auth, 'content-type': 'application/json' } });
     t.equal(empty.body.code, 0, 'an empty JSON body means no parameters');
-    const emptyPost = await h.call({ method: 'POST', url: '/api/app/get_tags/v1', headers: { ...auth, 'content-type': 'application/json' }, body: '' });
+    const emptyPost = await h.call({
+      method: 'POST',
+      url: '/api/app/get_tags/v1',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: '',
+    });
     t.equal(emptyPost.body.code, 0);
   });
 

@@ -184,11 +184,11 @@ export function crudTable(t: Tap, section: SectionCase): void {
     const created = (await h.api(`create_${singular}`, section.create)).body[singular];
     await h.api(`update_${singular}`, { id: created.id, ...section.update });
     await h.api(`delete_${singular}`, { id: created.id });
-    const { hits } = await h.ctx.store.indexes.search('activity', '', { limit: 100 });
-    const actions = hits
-      .filter((r) => (r.keywords as string[]).includes(created.id))
-      .map((r) => r.action)
-      .sort();
+    const { hits } = await h.ctx.store.indexes.search('activity', '', {
+      query: { term: { field: 'keywords', value: created.id } },
+      limit: 100,
+    });
+    const actions = hits.map((r) => r.action).sort();
     const type = section.duplicateCode ?? singular;
     t.same(actions, [`${type}_create`, `${type}_delete`, `${type}_update`]);
   });

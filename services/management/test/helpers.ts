@@ -2,22 +2,24 @@
 import { API_KEYS, type ServiceContext, USERS, createApp, hashApiKey, hashPassword, prepareApp, randomToken, userKey } from '@shallot/core';
 import { testContext } from '@shallot/core/testing';
 import type { FastifyInstance, InjectOptions } from 'fastify';
-import { API } from '@shallot/schemas';
 import type { MailMessage, Mailer } from '../src/mail.js';
 import { managementPlugin } from '../src/plugin.js';
-import { managementRoutes } from '../src/routes/index.js';
 
 export const ADMIN_PASSWORD = 'admin-test-password';
 
 type Tap = Parameters<typeof testContext>[0];
 
+/** A parsed JSON answer; tests read it loosely. */
+// biome-ignore lint/suspicious/noExplicitAny: assertions check the shape at run time
+export type Answer = Record<string, any>;
+
 export interface Harness {
   app: FastifyInstance;
   ctx: ServiceContext;
   /** Injects and parses JSON. */
-  call(options: InjectOptions): Promise<{ status: number; body: Record<string, any> }>;
+  call(options: InjectOptions): Promise<{ status: number; body: Answer }>;
   /** POST /api/app/NAME/v1 with a session header. */
-  api(name: string, payload: Record<string, unknown>, auth?: Auth): Promise<{ status: number; body: Record<string, any> }>;
+  api(name: string, payload: Record<string, unknown>, auth?: Auth): Promise<{ status: number; body: Answer }>;
   login(username: string, password: string): Promise<string>;
   admin: Auth;
 }
@@ -44,26 +46,16 @@ export function capturingMailer(): Mailer & { sent: MailMessage[] } {
   };
 }
 
-export async function harness(
-  t: Tap,
-  overrides: Parameters<typeof testContext>[1] = {},
-  options: HarnessOptions = {},
-): Promise<Harness> {
+export async function harness(t: Tap, overrides: Parameters<typeof testContext>[1] = {}, options: HarnessOptions = {}): Promise<Harness> {
   const ctx = await testContext(t, { adminPassword: ADMIN_PASSWORD, ...overrides });
   const app = createApp(ctx.config);
   await prepareApp(app, ctx, 'management');
-  // TEMPORARY while other sections land: serve only descriptors this service already implements.
-  const implemented = new Set(managementRoutes(ctx).map((i) => i.descriptor.name + i.descriptor.namespace));
-  await app.register(managementPlugin, {
-    ctx,
-    api: API.filter((d) => implemented.has(d.name + d.namespace)),
-    ...(options.mailer ? { mailer: options.mailer } : {}),
-  });
+  await app.register(managementPlugin, { ctx, ...(options.mailer ? { mailer: options.mailer } : {}) });
   await app.ready();
   t.teardown(() => app.close());
   const call = async (options: InjectOptions) => {
     const res = await app.inject(options);
-    return { status: res.statusCode, body: res.json() as Record<string, any> };
+    return { status: res.statusCode, body: res.json() as Answer };
   };
   const login = async (username: string, password: string) => {
     const { body } = await call({ method: 'POST', url: '/api/user/login', payload: { username, password } });
@@ -100,7 +92,14 @@ export async function makeUser(
 /** An API key stored directly; answers the plain key. */
 export async function makeKey(
   ctx: ServiceContext,
-  fields: { privileges?: Record<string, boolean>; roles?: string[]; categories?: string[]; groups?: string[]; active?: boolean; expires?: number } = {},
+  fields: {
+    privileges?: Record<string, boolean>;
+    roles?: string[];
+    categories?: string[];
+    groups?: string[];
+    active?: boolean;
+    expires?: number;
+  } = {},
 ): Promise<{ id: string; key: string }> {
   const key = randomToken(16);
   const id = `k${randomToken(6)}`;

@@ -11,7 +11,14 @@ t.test('an admin creates a role and a user with it; the user can do exactly what
     method: 'POST',
     url: '/api/user/admin_create',
     headers: { 'x-session-id': (h.admin as { session: string }).session },
-    payload: { username: 'tina', email: 'tina@example.com', full_name: 'Tina', password: 'tina-password', privileges: {}, roles: ['taggers'] },
+    payload: {
+      username: 'tina',
+      email: 'tina@example.com',
+      full_name: 'Tina',
+      password: 'tina-password',
+      privileges: {},
+      roles: ['taggers'],
+    },
   });
   t.equal(created.body.code, 0, JSON.stringify(created.body));
   const tina = { session: await h.login('tina', 'tina-password') };
@@ -105,7 +112,10 @@ t.test('API key CRUD: generated, shown once, stored hashed, usable, disabled, de
   t.equal((await h.api('create_tag', { title: 'Again' }, { key: plain })).body.code, 0, 'enabled again');
   t.equal((await h.api('delete_api_key', { id: record.id })).body.code, 0);
   t.equal((await h.api('create_tag', { title: 'Gone' }, { key: plain })).body.code, 'session');
-  const activity = await h.ctx.store.indexes.search('activity', '', { query: { prefix: { field: 'action', value: 'apikey_' } }, limit: 10 });
+  const activity = await h.ctx.store.indexes.search('activity', '', {
+    query: { prefix: { field: 'action', value: 'apikey_' } },
+    limit: 10,
+  });
   t.same(activity.hits.map((r) => r.action).sort(), ['apikey_create', 'apikey_delete', 'apikey_update', 'apikey_update', 'apikey_update']);
   t.notOk(JSON.stringify(activity.hits).includes(plain), 'no plain key in the activity log');
   t.notOk(JSON.stringify(activity.hits).includes(hashApiKey(plain)), 'no hash in the activity log');

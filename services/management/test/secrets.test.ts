@@ -150,7 +150,7 @@ t.test('secrets: the value is absent from gets, lists, activity, the stored meta
     t.notMatch(answer, VALUE);
     t.notMatch(answer, OTHER);
   }
-  const { hits } = await ctx.store.indexes.search('activity', '', { limit: 100 });
+  const { hits } = await ctx.store.indexes.search('activity', '', { limit: 1000 });
   const actions = hits.map((r) => r.action);
   t.ok(actions.includes('secret_create') && actions.includes('secret_update') && actions.includes('secret_access'));
   t.notMatch(JSON.stringify(hits), VALUE);

@@ -11,7 +11,14 @@ function sign(secret: string, claims: Record<string, unknown>, header: Record<st
 }
 
 const now = () => Math.floor(Date.now() / 1000);
-const claims = (extra: Record<string, unknown> = {}) => ({ sub: 'admin', sid: 'a'.repeat(32), csrf: 'b'.repeat(32), iat: now(), exp: now() + 3600, ...extra });
+const claims = (extra: Record<string, unknown> = {}) => ({
+  sub: 'admin',
+  sid: 'a'.repeat(32),
+  csrf: 'b'.repeat(32),
+  iat: now(),
+  exp: now() + 3600,
+  ...extra,
+});
 
 t.test('forged, tampered, expired and alg:none session tokens are refused by every entry point', async (t) => {
   const h = await harness(t);
@@ -47,7 +54,11 @@ t.test('forged, tampered, expired and alg:none session tokens are refused by eve
   }
   // A bad session never falls through to a valid API key.
   const keyed = await h.api('create_api_key', { title: 'k', privileges: { admin: true } });
-  const both = await h.call({ method: 'GET', url: '/api/app/get_tags/v1', headers: { 'x-session-id': 'not-a-jwt', 'x-api-key': keyed.body.plain_key } });
+  const both = await h.call({
+    method: 'GET',
+    url: '/api/app/get_tags/v1',
+    headers: { 'x-session-id': 'not-a-jwt', 'x-api-key': keyed.body.plain_key },
+  });
   t.equal(both.body.code, 'session');
 });
 
@@ -57,21 +68,36 @@ t.test('logout and logout_all revoke sessions', async (t) => {
   const second = await h.login('admin', ADMIN_PASSWORD);
   const third = await h.login('admin', ADMIN_PASSWORD);
   t.same((await h.call({ method: 'POST', url: '/api/user/logout', headers: { 'x-session-id': first }, payload: {} })).body, { code: 0 });
-  t.equal((await h.call({ method: 'GET', url: '/api/app/echo/v1', headers: { 'x-session-id': first } })).body.code, 'session', 'after logout');
+  t.equal(
+    (await h.call({ method: 'GET', url: '/api/app/echo/v1', headers: { 'x-session-id': first } })).body.code,
+    'session',
+    'after logout',
+  );
 
   const wrong = await h.api('logout_all', { password: 'wrong' }, { session: second });
   t.equal(wrong.body.code, 'login', 'a wrong password changes nothing');
   t.equal((await h.call({ method: 'GET', url: '/api/app/echo/v1', headers: { 'x-session-id': third } })).body.code, 0);
 
   t.same((await h.api('logout_all', { password: ADMIN_PASSWORD }, { session: second })).body, { code: 0 });
-  t.equal((await h.call({ method: 'GET', url: '/api/app/echo/v1', headers: { 'x-session-id': third } })).body.code, 'session', 'other sessions end');
+  t.equal(
+    (await h.call({ method: 'GET', url: '/api/app/echo/v1', headers: { 'x-session-id': third } })).body.code,
+    'session',
+    'other sessions end',
+  );
   const harnessSession = (h.admin as { session: string }).session;
   t.equal((await h.call({ method: 'GET', url: '/api/app/echo/v1', headers: { 'x-session-id': harnessSession } })).body.code, 'session');
-  t.equal((await h.call({ method: 'GET', url: '/api/app/echo/v1', headers: { 'x-session-id': second } })).body.code, 0, 'the calling session stays');
+  t.equal(
+    (await h.call({ method: 'GET', url: '/api/app/echo/v1', headers: { 'x-session-id': second } })).body.code,
+    0,
+    'the calling session stays',
+  );
   const fresh = await h.login('admin', ADMIN_PASSWORD);
   t.equal((await h.call({ method: 'GET', url: '/api/app/echo/v1', headers: { 'x-session-id': fresh } })).body.code, 0, 'new logins work');
   const log = await h.api('get_user_activity', {}, { session: fresh });
-  t.ok(log.body.rows.some((r: { action: string }) => r.action === 'warning'), 'logout_all is in the security log');
+  t.ok(
+    log.body.rows.some((r: { action: string }) => r.action === 'warning'),
+    'logout_all is in the security log',
+  );
   const key = await h.api('create_api_key', { title: 'k', privileges: { admin: true } }, { session: fresh });
   t.equal((await h.api('logout_all', { password: ADMIN_PASSWORD }, { key: key.body.plain_key })).body.code, 'session', 'sessions only');
 });
@@ -103,11 +129,26 @@ t.test('cookie-authenticated writes need the CSRF token; reads and header sessio
   const csrf = login.body.csrf_token as string;
   const denied = await h.call({ method: 'POST', url: '/api/app/create_tag/v1', headers: { cookie }, payload: { title: 'No token' } });
   t.equal(denied.body.code, 'session');
-  const wrong = await h.call({ method: 'POST', url: '/api/app/create_tag/v1', headers: { cookie, 'x-csrf-token': 'f'.repeat(32) }, payload: { title: 'Wrong' } });
+  const wrong = await h.call({
+    method: 'POST',
+    url: '/api/app/create_tag/v1',
+    headers: { cookie, 'x-csrf-token': 'f'.repeat(32) },
+    payload: { title: 'Wrong' },
+  });
   t.equal(wrong.body.code, 'session');
-  const ok = await h.call({ method: 'POST', url: '/api/app/create_tag/v1', headers: { cookie, 'x-csrf-token': csrf }, payload: { title: 'With token' } });
+  const ok = await h.call({
+    method: 'POST',
+    url: '/api/app/create_tag/v1',
+    headers: { cookie, 'x-csrf-token': csrf },
+    payload: { title: 'With token' },
+  });
   t.equal(ok.body.code, 0);
-  const param = await h.call({ method: 'POST', url: '/api/app/create_tag/v1', headers: { cookie }, payload: { title: 'Param', csrf_token: csrf } });
+  const param = await h.call({
+    method: 'POST',
+    url: '/api/app/create_tag/v1',
+    headers: { cookie },
+    payload: { title: 'Param', csrf_token: csrf },
+  });
   t.equal(param.body.code, 0, 'csrf_token parameter accepted');
   t.notOk('csrf_token' in param.body.tag, 'and never stored');
   t.equal((await h.call({ method: 'GET', url: '/api/app/get_tags/v1', headers: { cookie } })).body.code, 0, 'GET needs no token');
@@ -120,8 +161,17 @@ t.test('cookie-authenticated writes need the CSRF token; reads and header sessio
 t.test('prototype pollution attempts are refused and pollute nothing', async (t) => {
   const h = await harness(t);
   const session = (h.admin as { session: string }).session;
-  for (const body of ['{"title":"x","__proto__":{"polluted":true}}', '{"title":"x","constructor":{"prototype":{"polluted":true}}}', '{"title":"x","notes":"y","params":{"0":1}}']) {
-    const res = await h.call({ method: 'POST', url: '/api/app/create_tag/v1', headers: { 'x-session-id': session, 'content-type': 'application/json' }, body });
+  for (const body of [
+    '{"title":"x","__proto__":{"polluted":true}}',
+    '{"title":"x","constructor":{"prototype":{"polluted":true}}}',
+    '{"title":"x","notes":"y","params":{"0":1}}',
+  ]) {
+    const res = await h.call({
+      method: 'POST',
+      url: '/api/app/create_tag/v1',
+      headers: { 'x-session-id': session, 'content-type': 'application/json' },
+      body,
+    });
     t.equal(res.body.code, 'api', body);
     t.equal(res.status, 400);
   }

@@ -13,7 +13,12 @@ const user = (name: string, extra: Record<string, unknown> = {}) => ({
 
 t.test('admin_create → admin_get_user → admin_get_users → admin_update → admin_delete', async (t) => {
   const h = await harness(t);
-  const created = await h.call({ method: 'POST', url: '/api/user/admin_create', headers: { 'x-session-id': session(h) }, payload: user('jane.doe') });
+  const created = await h.call({
+    method: 'POST',
+    url: '/api/user/admin_create',
+    headers: { 'x-session-id': session(h) },
+    payload: user('jane.doe'),
+  });
   t.equal(created.body.code, 0, JSON.stringify(created.body));
   t.equal(created.body.user.username, 'jane.doe');
   t.equal(created.body.user.active, true, 'always active on create');
@@ -57,7 +62,10 @@ t.test('admin_create → admin_get_user → admin_get_users → admin_update →
   const after = await h.call({ method: 'GET', url: '/api/app/echo/v1', headers: { 'x-session-id': janeLogin } });
   t.equal(after.body.code, 'session', 'the deleted user’s sessions end');
   const actions = await actionsOf(h, 'janedoe');
-  t.ok(['user_create', 'user_update', 'user_delete', 'user_login'].every((a) => actions.includes(a)), actions.join());
+  t.ok(
+    ['user_create', 'user_update', 'user_delete', 'user_login'].every((a) => actions.includes(a)),
+    actions.join(),
+  );
 });
 
 t.test('admin_* calls: non-admins get code user; admin API keys work; /api/app aliases exist', async (t) => {
@@ -68,10 +76,18 @@ t.test('admin_* calls: non-admins get code user; admin API keys work; /api/app a
   t.same(res.body, { code: 'user', description: 'User is not an administrator' });
   t.equal(res.status, 200, '/api/user has no version: errors are HTTP 200');
   const weakKey = await makeKey(h.ctx, { privileges: { create_events: true } });
-  t.equal((await h.call({ method: 'POST', url: '/api/user/admin_get_users', headers: { 'x-api-key': weakKey.key }, payload: {} })).body.code, 'user');
+  t.equal(
+    (await h.call({ method: 'POST', url: '/api/user/admin_get_users', headers: { 'x-api-key': weakKey.key }, payload: {} })).body.code,
+    'user',
+  );
 
   const adminKey = await makeKey(h.ctx, { privileges: { admin: true } });
-  const viaKey = await h.call({ method: 'POST', url: '/api/user/admin_create', headers: { 'x-api-key': adminKey.key }, payload: user('bykey') });
+  const viaKey = await h.call({
+    method: 'POST',
+    url: '/api/user/admin_create',
+    headers: { 'x-api-key': adminKey.key },
+    payload: user('bykey'),
+  });
   t.equal(viaKey.body.code, 0, 'an admin API key may administer users');
   const alias = await h.api('update_user', { username: 'bykey', active: false }, { key: adminKey.key });
   t.equal(alias.body.user.active, false);
@@ -89,9 +105,19 @@ t.test('update (self): old password required; grants, restrictions and state are
   await makeUser(h.ctx, 'sam', { privileges: { run_jobs: true }, categories: ['general'] }, 'old-password-1');
   const sam = await h.login('sam', 'old-password-1');
   const headers = { 'x-session-id': sam };
-  const wrong = await h.call({ method: 'POST', url: '/api/user/update', headers, payload: { username: 'sam', old_password: 'nope', full_name: 'X' } });
+  const wrong = await h.call({
+    method: 'POST',
+    url: '/api/user/update',
+    headers,
+    payload: { username: 'sam', old_password: 'nope', full_name: 'X' },
+  });
   t.same(wrong.body, { code: 'user', description: 'Your password is incorrect' });
-  const other = await h.call({ method: 'POST', url: '/api/user/update', headers, payload: { username: 'admin', old_password: 'old-password-1' } });
+  const other = await h.call({
+    method: 'POST',
+    url: '/api/user/update',
+    headers,
+    payload: { username: 'admin', old_password: 'old-password-1' },
+  });
   t.equal(other.body.code, 'user', 'only your own account');
   const res = await h.call({
     method: 'POST',
@@ -144,7 +170,10 @@ t.test('update (self) with new_password: other sessions end, this one stays, sec
   t.equal(res.body.code, 0);
   t.equal((await h.call({ method: 'GET', url: '/api/app/echo/v1', headers: { 'x-session-id': other } })).body.code, 'session');
   t.equal((await h.call({ method: 'GET', url: '/api/app/echo/v1', headers: { 'x-session-id': current } })).body.code, 0);
-  t.equal((await h.call({ method: 'POST', url: '/api/user/login', payload: { username: 'kim', password: 'first-password' } })).body.code, 'login');
+  t.equal(
+    (await h.call({ method: 'POST', url: '/api/user/login', payload: { username: 'kim', password: 'first-password' } })).body.code,
+    'login',
+  );
   t.ok(await h.login('kim', 'second-password'));
   const log = await h.api('get_user_activity', {}, { session: current });
   t.same(
@@ -161,8 +190,16 @@ t.test('delete (self): password required; the account and its sessions are gone'
   await makeUser(h.ctx, 'leaver', {}, 'leaver-password');
   const s = await h.login('leaver', 'leaver-password');
   const headers = { 'x-session-id': s };
-  t.equal((await h.call({ method: 'POST', url: '/api/user/delete', headers, payload: { username: 'leaver', password: 'x' } })).body.code, 'user');
-  const res = await h.call({ method: 'POST', url: '/api/user/delete', headers, payload: { username: 'leaver', password: 'leaver-password' } });
+  t.equal(
+    (await h.call({ method: 'POST', url: '/api/user/delete', headers, payload: { username: 'leaver', password: 'x' } })).body.code,
+    'user',
+  );
+  const res = await h.call({
+    method: 'POST',
+    url: '/api/user/delete',
+    headers,
+    payload: { username: 'leaver', password: 'leaver-password' },
+  });
   t.same(res.body, { code: 0 });
   t.notOk(await h.ctx.store.collections.get(USERS, 'leaver'));
   t.equal((await h.call({ method: 'GET', url: '/api/app/echo/v1', headers })).body.code, 'session');
@@ -199,17 +236,34 @@ t.test('forgot_password + reset_password: one-use key by e-mail, stored hashed; 
   const stored = await h.ctx.store.collections.get('password_resets', 'lost');
   t.not(stored?.key_hash, key, 'only the hash is stored');
 
-  const bad = await h.call({ method: 'POST', url: '/api/user/reset_password', payload: { username: 'lost', new_password: 'brand-new-pass', key: 'f'.repeat(64) } });
+  const bad = await h.call({
+    method: 'POST',
+    url: '/api/user/reset_password',
+    payload: { username: 'lost', new_password: 'brand-new-pass', key: 'f'.repeat(64) },
+  });
   t.same(bad.body, { code: 'login', description: 'Password reset failed.' });
-  const wrongUser = await h.call({ method: 'POST', url: '/api/user/reset_password', payload: { username: 'admin', new_password: 'brand-new-pass', key } });
+  const wrongUser = await h.call({
+    method: 'POST',
+    url: '/api/user/reset_password',
+    payload: { username: 'admin', new_password: 'brand-new-pass', key },
+  });
   t.equal(wrongUser.body.code, 'login', 'the key belongs to one user');
-  const good = await h.call({ method: 'POST', url: '/api/user/reset_password', payload: { username: 'lost', new_password: 'brand-new-pass', key } });
+  const good = await h.call({
+    method: 'POST',
+    url: '/api/user/reset_password',
+    payload: { username: 'lost', new_password: 'brand-new-pass', key },
+  });
   t.same(good.body, { code: 0 });
-  const again = await h.call({ method: 'POST', url: '/api/user/reset_password', payload: { username: 'lost', new_password: 'other-new-pass', key } });
+  const again = await h.call({
+    method: 'POST',
+    url: '/api/user/reset_password',
+    payload: { username: 'lost', new_password: 'other-new-pass', key },
+  });
   t.equal(again.body.code, 'login', 'one use only');
   t.ok(await h.login('lost', 'brand-new-pass'), 'the lockout is cleared and the new password works');
   // Throttled: at most 3 recovery e-mails per hour.
-  for (let i = 0; i < 4; i++) await h.call({ method: 'POST', url: '/api/user/forgot_password', payload: { username: 'lost', email: 'lost@example.com' } });
+  for (let i = 0; i < 4; i++)
+    await h.call({ method: 'POST', url: '/api/user/forgot_password', payload: { username: 'lost', email: 'lost@example.com' } });
   t.equal(mailer.sent.length, 3, 'the fourth request of the hour sends nothing');
 });
 
@@ -236,7 +290,11 @@ t.test('user_settings: preferences saved; privileged keys ignored; not for API k
   const h = await harness(t);
   await makeUser(h.ctx, 'pat', { categories: ['general'] });
   const s = { session: await h.login('pat', 'user-password-1') };
-  const res = await h.api('user_settings', { hour_cycle: 'h24', privileges: { admin: true }, active: false, categories: [], password: 'x', full_name: 'Pat <i>P</i>' }, s);
+  const res = await h.api(
+    'user_settings',
+    { hour_cycle: 'h24', privileges: { admin: true }, active: false, categories: [], password: 'x', full_name: 'Pat <i>P</i>' },
+    s,
+  );
   t.equal(res.body.code, 0, JSON.stringify(res.body));
   t.equal(res.body.user.hour_cycle, 'h24');
   t.equal(res.body.user.full_name, 'Pat P');
@@ -269,8 +327,9 @@ async function userCall(h: Awaited<ReturnType<typeof harness>>, name: string, pa
 }
 
 async function actionsOf(h: Awaited<ReturnType<typeof harness>>, key: string): Promise<string[]> {
-  const { hits } = await h.ctx.store.indexes.search(ACTIVITY_INDEX.name, '', { query: { term: { field: 'keywords', value: key } }, limit: 100 });
+  const { hits } = await h.ctx.store.indexes.search(ACTIVITY_INDEX.name, '', {
+    query: { term: { field: 'keywords', value: key } },
+    limit: 100,
+  });
   return hits.map((r) => String(r.action));
 }
-
-

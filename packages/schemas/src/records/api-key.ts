@@ -18,6 +18,8 @@ export const ApiKey = Type.Object(
     groups: Type.Optional(IdList),
     /** Accepted and ignored: the server generates the key (api-sections §10). */
     key: Type.Optional(Type.Unknown()),
+    /** Accepted and ignored, so a client may send back a record it read. */
+    mask: Type.Optional(Type.Unknown()),
   },
   { $id: 'ApiKey', additionalProperties: false },
 );

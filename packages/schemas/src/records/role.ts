@@ -3,7 +3,10 @@ import { type Static, Type } from '@sinclair/typebox';
 import { IdList, Icon, Notes, Title } from './common.js';
 
 /** `{<privilege>: true}`; false values are dropped before storing (api-sections §2). */
-export const PrivilegeGrants = Type.Record(Type.String({ pattern: '^[a-z0-9_]+$' }), Type.Union([Type.Boolean(), Type.Literal(0), Type.Literal(1)]));
+export const PrivilegeGrants = Type.Record(
+  Type.String({ pattern: '^[a-z0-9_]+$' }),
+  Type.Union([Type.Boolean(), Type.Literal(0), Type.Literal(1)]),
+);
 
 export const Role = Type.Object(
   {

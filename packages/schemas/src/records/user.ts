@@ -57,7 +57,9 @@ const IdList = Type.Array(Type.String({ pattern: '^[a-z0-9_]+$', maxLength: 100 
 
 /** What an administrator sets on top of the preferences: grants, restrictions, state. */
 export const UserAdminFields = Type.Object({
-  privileges: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z0-9_]+$' }), Type.Union([Type.Boolean(), Type.Literal(0), Type.Literal(1)]))),
+  privileges: Type.Optional(
+    Type.Record(Type.String({ pattern: '^[a-z0-9_]+$' }), Type.Union([Type.Boolean(), Type.Literal(0), Type.Literal(1)])),
+  ),
   roles: Type.Optional(IdList),
   categories: Type.Optional(IdList),
   groups: Type.Optional(IdList),
@@ -71,6 +73,22 @@ export const DEFAULT_USER_PRIVILEGES = ['create_events', 'edit_events', 'run_job
 
 /** Usernames refused for self-signup, case-insensitively (api-sections §8b). */
 export const RESERVED_USERNAMES: ReadonlySet<string> = new Set([
-  'self', 'system', 'abuse', 'admin', 'administrator', 'localhost', '127.0.0.1', 'nobody', 'noreply', 'root', 'support',
-  'sysadmin', 'webmaster', 'www', 'god', 'staff', 'null', '0',
+  'self',
+  'system',
+  'abuse',
+  'admin',
+  'administrator',
+  'localhost',
+  '127.0.0.1',
+  'nobody',
+  'noreply',
+  'root',
+  'support',
+  'sysadmin',
+  'webmaster',
+  'www',
+  'god',
+  'staff',
+  'null',
+  '0',
 ]);

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { StoreError } from '../errors.js';
 import { MergeRegistry } from '../merges.js';
 import type { MergeDefinition, Store } from '../types.js';
+import { BackgroundCheckpointer } from './checkpointer.js';
 import { SqliteCollections } from './collections.js';
 import { registerFunctions } from './functions.js';
 import { SqliteIndexes } from './indexes.js';
@@ -23,6 +24,13 @@ export const CACHE_SIZE_KIB = 64 * 1024;
  * this many pages (40 MiB) between checkpoints.
  */
 export const WAL_AUTOCHECKPOINT_PAGES = 10_000;
+/** @default interval of the background WAL checkpoints, in milliseconds (0: none, SQLite's automatic ones only) */
+export const BACKGROUND_CHECKPOINT_MS = 250;
+/**
+ * @default documents a connection writes through bulk upserts before it starts its background checkpointer: a busy
+ * writer (an ingest) gets the thread, the many small stores of tests and tools never pay for one.
+ */
+export const BACKGROUND_CHECKPOINT_AFTER_DOCS = 10_000;
 const OPEN_ATTEMPTS = 20;
 
 export interface SqliteStoreOptions {
@@ -34,6 +42,8 @@ export interface SqliteStoreOptions {
   cacheSizeKiB?: number;
   /** @default WAL_AUTOCHECKPOINT_PAGES */
   walAutocheckpointPages?: number;
+  /** @default BACKGROUND_CHECKPOINT_MS */
+  backgroundCheckpointMs?: number;
 }
 
 function isBusy(error: unknown): boolean {
@@ -101,12 +111,22 @@ export class SqliteStore implements Store {
   readonly file: string;
   readonly #db: Database.Database;
   readonly #merges = new MergeRegistry();
+  readonly #checkpointer: BackgroundCheckpointer | undefined;
+  #bulkWritten = 0;
 
-  private constructor(file: string, db: Database.Database) {
+  private constructor(file: string, db: Database.Database, backgroundCheckpointMs: number) {
     this.file = file;
     this.#db = db;
+    this.#checkpointer =
+      file === ':memory:' || backgroundCheckpointMs <= 0 ? undefined : new BackgroundCheckpointer(file, backgroundCheckpointMs);
     this.collections = guarded(new SqliteCollections(db), file);
-    this.indexes = guarded(new SqliteIndexes(db, this.#merges), file);
+    this.indexes = guarded(new SqliteIndexes(db, this.#merges, (docs) => this.#noteBulkWrite(docs)), file);
+  }
+
+  #noteBulkWrite(docs: number): void {
+    if (this.#checkpointer === undefined || this.#checkpointer.running) return;
+    this.#bulkWritten += docs;
+    if (this.#bulkWritten >= BACKGROUND_CHECKPOINT_AFTER_DOCS && this.#db.open) this.#checkpointer.start();
   }
 
   static open(options: SqliteStoreOptions): SqliteStore {
@@ -115,6 +135,7 @@ export class SqliteStore implements Store {
       busyTimeoutMs = BUSY_TIMEOUT_MS,
       cacheSizeKiB = CACHE_SIZE_KIB,
       walAutocheckpointPages = WAL_AUTOCHECKPOINT_PAGES,
+      backgroundCheckpointMs = BACKGROUND_CHECKPOINT_MS,
     } = options;
     if (typeof file !== 'string' || file === '') throw new StoreError('invalid', 'sqlite store: file must be a path');
     let db: Database.Database;
@@ -137,7 +158,7 @@ export class SqliteStore implements Store {
       if (error instanceof StoreError) throw error;
       throw new StoreError('unavailable', `cannot prepare sqlite file ${file}: ${(error as Error).message}`, { cause: error });
     }
-    return new SqliteStore(file, db);
+    return new SqliteStore(file, db, backgroundCheckpointMs);
   }
 
   /** The file's schema version (`PRAGMA user_version`). */
@@ -164,6 +185,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.#checkpointer?.stop();
     if (this.#db.open) this.#db.close();
   }
 }

@@ -84,9 +84,13 @@ export class SqliteIndexes implements Indexes {
   readonly #merges: MergeRegistry;
   readonly #prepared = new Map<string, Prepared>();
 
-  constructor(db: Database.Database, merges: MergeRegistry) {
+  readonly #onBulkWrite: ((docs: number) => void) | undefined;
+
+  /** `onBulkWrite` hears how many documents each committed bulk upsert wrote (the engine's checkpointer uses it). */
+  constructor(db: Database.Database, merges: MergeRegistry, onBulkWrite?: (docs: number) => void) {
     this.#db = db;
     this.#merges = merges;
+    this.#onBulkWrite = onBulkWrite;
   }
 
   async ensure(spec: IndexSpec): Promise<void> {
@@ -273,7 +277,7 @@ export class SqliteIndexes implements Indexes {
     if (!Array.isArray(docs)) throw invalid('docs must be an array');
     const { also } = options;
     const track = options.outcomes === true || also !== undefined;
-    return this.#db
+    const answer = this.#db
       .transaction(() => {
         let written = 0;
         const outcomes: BulkOutcome[] = [];
@@ -295,6 +299,8 @@ export class SqliteIndexes implements Indexes {
         return result;
       })
       .immediate();
+    this.#onBulkWrite?.(answer.written);
+    return answer;
   }
 
   #where(p: Prepared, scope: Scope, query: Query | undefined, compiler: SqlCompiler): Sql {

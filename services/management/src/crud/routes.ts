@@ -82,7 +82,12 @@ async function scanAll(ctx: ServiceContext, collection: string, ordered: boolean
 }
 
 function listSort(ordered: boolean) {
-  return ordered ? [{ field: 'sort_order', order: 'asc' as const }, { field: 'created', order: 'asc' as const }] : [{ field: 'created', order: 'asc' as const }];
+  return ordered
+    ? [
+        { field: 'sort_order', order: 'asc' as const },
+        { field: 'created', order: 'asc' as const },
+      ]
+    : [{ field: 'created', order: 'asc' as const }];
 }
 
 /** Handlers for every descriptor of a `crudApi` section. */
@@ -180,7 +185,9 @@ export function crudRoutes<R extends TObject>(api: CrudApi<R>, ctx: ServiceConte
         changed: Object.keys(patch),
       });
       await after('update', updated, hook);
-      return api.options.updateReturnsRecord ? { ...hook.answer, code: 0 as const, [singular]: shown } : { ...hook.answer, code: 0 as const };
+      return api.options.updateReturnsRecord
+        ? { ...hook.answer, code: 0 as const, [singular]: shown }
+        : { ...hook.answer, code: 0 as const };
     }),
 
     implement(api.delete, async ({ params, caller, request }) => {

@@ -15,7 +15,11 @@ export function apiKeyRoutes(ctx: ServiceContext): Implementation[] {
     validate(record, hook) {
       // A client-supplied key is ignored: keys are always generated here.
       const { key: _ignored, ...fields } = record;
-      const normalised = { ...fields, privileges: privilegeGrants(fields.privileges), active: fields.active === true || fields.active === 1 };
+      const normalised = {
+        ...fields,
+        privileges: privilegeGrants(fields.privileges),
+        active: fields.active === true || fields.active === 1,
+      };
       if (hook.update) return { ...normalised, key_hash: hook.update.stored.key_hash, mask: hook.update.stored.mask };
       const plain = randomBytes(32).toString('base64url');
       hook.answer.plain_key = plain;

@@ -25,7 +25,15 @@ import {
 import type { FastifyRequest } from 'fastify';
 import { recordActivity } from '../activity.js';
 import { findUser, preferencesOf, publicView, requireUser } from '../users/accounts.js';
-import { AVATAR_SIZES, MAX_AVATAR_BYTES, avatarKey, defaultAvatar, deleteAvatar as removeAvatar, servedSize, storeAvatar } from '../users/avatars.js';
+import {
+  AVATAR_SIZES,
+  MAX_AVATAR_BYTES,
+  avatarKey,
+  defaultAvatar,
+  deleteAvatar as removeAvatar,
+  servedSize,
+  storeAvatar,
+} from '../users/avatars.js';
 import { type AccountDeps, endOtherSessions } from '../users/service.js';
 
 /** Avatars may be cached this long (seconds; behaviour §14 `ttl`). */
@@ -41,12 +49,12 @@ function caller(value: Caller | null): Caller {
 async function readUpload(request: FastifyRequest): Promise<{ image: Buffer; fields: Record<string, string> }> {
   if (!request.isMultipart()) throw new Errors.api('Send the image as multipart/form-data, in field file1');
   const file = await request.file({ limits: { fileSize: MAX_AVATAR_BYTES, files: 1 } });
-  if (!file || file.fieldname !== 'file1') throw new Errors.api('Send the image in the multipart field file1');
+  if (file?.fieldname !== 'file1') throw new Errors.api('Send the image in the multipart field file1');
   const image = await file.toBuffer();
   const fields: Record<string, string> = {};
   for (const [name, field] of Object.entries(file.fields)) {
     const value = Array.isArray(field) ? field[0] : field;
-    if (value && value.type === 'field' && typeof value.value === 'string') fields[name] = value.value;
+    if (value?.type === 'field' && typeof value.value === 'string') fields[name] = value.value;
   }
   return { image, fields };
 }
@@ -54,7 +62,7 @@ async function readUpload(request: FastifyRequest): Promise<{ image: Buffer; fie
 export function userSettingsRoutes(deps: AccountDeps): Implementation[] {
   const { ctx, blobs } = deps;
 
-  async function saveAvatar(request: FastifyRequest, username: string, image: Buffer) {
+  async function saveAvatar(username: string, image: Buffer) {
     const user = requireUser(await findUser(ctx, username), username);
     await storeAvatar(blobs, String(user.username), image);
     // Clients cache avatars by the user's modified time.
@@ -76,7 +84,10 @@ export function userSettingsRoutes(deps: AccountDeps): Implementation[] {
       return { code: 0 as const, user: publicView(updated) };
     }),
 
-    implement(checkUserExists, async ({ params }) => ({ code: 0 as const, user_exists: (await findUser(ctx, params.username)) !== undefined })),
+    implement(checkUserExists, async ({ params }) => ({
+      code: 0 as const,
+      user_exists: (await findUser(ctx, params.username)) !== undefined,
+    })),
 
     implement(logoutAll, async ({ params, caller: c, request }) => {
       const who = caller(c);
@@ -85,7 +96,10 @@ export function userSettingsRoutes(deps: AccountDeps): Implementation[] {
         throw new Errors.login('Your password is incorrect');
       }
       await endOtherSessions(request.server, who);
-      await recordActivity(ctx, request, who, 'notice', { description: `${who.username} logged out all other sessions`, keywords: [user.id] });
+      await recordActivity(ctx, request, who, 'notice', {
+        description: `${who.username} logged out all other sessions`,
+        keywords: [user.id],
+      });
       await recordActivity(
         ctx,
         request,
@@ -118,14 +132,14 @@ export function userSettingsRoutes(deps: AccountDeps): Implementation[] {
     implement(uploadAvatar, async ({ caller: c, request }) => {
       const who = caller(c);
       const { image } = await readUpload(request);
-      return { code: 0 as const, user: await saveAvatar(request, who.username, image) };
+      return { code: 0 as const, user: await saveAvatar(who.username, image) };
     }),
 
     implement(adminUploadAvatar, async ({ params, request }) => {
       const { image, fields } = await readUpload(request);
       const username = fields.username ?? (params as { username?: unknown }).username;
       if (typeof username !== 'string' || username === '') throw new Errors.api('Missing parameter: username');
-      return { code: 0 as const, user: await saveAvatar(request, username, image) };
+      return { code: 0 as const, user: await saveAvatar(username, image) };
     }),
 
     implement(deleteAvatar, async ({ caller: c }) => ({ code: 0 as const, user: await dropAvatar(caller(c).username) })),

@@ -4,7 +4,17 @@
  */
 import { randomInt } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Caller, Errors, type Implementation, type ServiceContext, USERS, hashPassword, implement, userKey, verifyPassword } from '@shallot/core';
+import {
+  type Caller,
+  Errors,
+  type Implementation,
+  type ServiceContext,
+  USERS,
+  hashPassword,
+  implement,
+  userKey,
+  verifyPassword,
+} from '@shallot/core';
 import {
   adminCreate,
   adminDelete,
@@ -51,15 +61,39 @@ async function checkPassword(password: string, user: Record<string, unknown>): P
 export function userRoutes(deps: AccountDeps): Implementation[] {
   const { ctx } = deps;
 
-  const adminCreateHandler = async ({ params, caller: c, request }: { params: Record<string, unknown>; caller: Caller | null; request: FastifyRequest }) => ({
+  const adminCreateHandler = async ({
+    params,
+    caller: c,
+    request,
+  }: {
+    params: Record<string, unknown>;
+    caller: Caller | null;
+    request: FastifyRequest;
+  }) => ({
     code: 0 as const,
     user: await createAccount(deps, request, caller(c), params),
   });
-  const adminUpdateHandler = async ({ params, caller: c, request }: { params: Record<string, unknown>; caller: Caller | null; request: FastifyRequest }) => ({
+  const adminUpdateHandler = async ({
+    params,
+    caller: c,
+    request,
+  }: {
+    params: Record<string, unknown>;
+    caller: Caller | null;
+    request: FastifyRequest;
+  }) => ({
     code: 0 as const,
     user: await updateAccount(deps, request, caller(c), params),
   });
-  const adminDeleteHandler = async ({ params, caller: c, request }: { params: { username: string }; caller: Caller | null; request: FastifyRequest }) => {
+  const adminDeleteHandler = async ({
+    params,
+    caller: c,
+    request,
+  }: {
+    params: { username: string };
+    caller: Caller | null;
+    request: FastifyRequest;
+  }) => {
     const user = requireUser(await findUser(ctx, params.username), params.username);
     await deleteAccount(deps, request, caller(c), user, `Deleted by ${caller(c).username}`);
     return { code: 0 as const };
@@ -87,11 +121,14 @@ export function userRoutes(deps: AccountDeps): Implementation[] {
         await endOtherSessions(request.server, who);
         await recordActivity(ctx, request, who, 'user_password', { description: 'Password changed' }, { securityLogOf: who.username });
         if (typeof updated.email === 'string' && updated.email !== '') {
-          await deps.mailer.send({
-            to: updated.email,
-            subject: 'Your password was changed',
-            body: `The password of "${who.username}" was changed. If this was not you, contact your administrator.`,
-          }, request.log);
+          await deps.mailer.send(
+            {
+              to: updated.email,
+              subject: 'Your password was changed',
+              body: `The password of "${who.username}" was changed. If this was not you, contact your administrator.`,
+            },
+            request.log,
+          );
         }
       }
       return { code: 0 as const, user: shown };
@@ -111,20 +148,20 @@ export function userRoutes(deps: AccountDeps): Implementation[] {
       try {
         const user = await findUser(ctx, params.username);
         const matches =
-          user &&
-          user.active !== false &&
-          typeof user.email === 'string' &&
-          user.email.toLowerCase() === params.email.trim().toLowerCase();
+          user && user.active !== false && typeof user.email === 'string' && user.email.toLowerCase() === params.email.trim().toLowerCase();
         if (matches && (await allowRecovery(ctx, String(user.username)))) {
           const { key, expires } = await issueRecoveryKey(ctx, String(user.username));
-          await deps.mailer.send({
-            to: String(user.email),
-            subject: 'Password recovery',
-            body:
-              `Someone asked to reset the password of "${user.username}". To choose a new one, call reset_password with ` +
-              `username "${user.username}" and key ${key} before ${new Date(expires * 1000).toISOString()}. ` +
-              'If this was not you, ignore this message.',
-          }, request.log);
+          await deps.mailer.send(
+            {
+              to: String(user.email),
+              subject: 'Password recovery',
+              body:
+                `Someone asked to reset the password of "${user.username}". To choose a new one, call reset_password with ` +
+                `username "${user.username}" and key ${key} before ${new Date(expires * 1000).toISOString()}. ` +
+                'If this was not you, ignore this message.',
+            },
+            request.log,
+          );
         }
       } catch (error) {
         // The answer never depends on what happened: log and carry on.

@@ -11,8 +11,7 @@ export const MAX_AVATAR_BYTES = 10 * 1024 * 1024;
 /** Decompression-bomb guard: refuse images with more pixels than this. */
 const MAX_INPUT_PIXELS = 40_000_000;
 
-export const avatarKey = (username: string, size: (typeof AVATAR_SIZES)[number]): string =>
-  `users/${userKey(username)}/avatar/${size}.png`;
+export const avatarKey = (username: string, size: (typeof AVATAR_SIZES)[number]): string => `users/${userKey(username)}/avatar/${size}.png`;
 
 /** The stored size to serve for a requested one: 64 when N ≤ 64, else 256. */
 export const servedSize = (requested: number | undefined): (typeof AVATAR_SIZES)[number] =>

@@ -67,22 +67,20 @@ export async function createAccount(deps: AccountDeps, request: FastifyRequest, 
     user: shown,
   });
   if (params.send_email === true && typeof created.email === 'string' && created.email !== '') {
-    await deps.mailer.send({
-      to: created.email,
-      subject: 'Your new account',
-      body: `An account "${username}" was created for you. Your administrator will tell you how to log in.`,
-    }, request.log);
+    await deps.mailer.send(
+      {
+        to: created.email,
+        subject: 'Your new account',
+        body: `An account "${username}" was created for you. Your administrator will tell you how to log in.`,
+      },
+      request.log,
+    );
   }
   return shown;
 }
 
 /** Applies an administrator's changes (admin_update / update_user): grants, state, new password, unlock. */
-export async function updateAccount(
-  deps: AccountDeps,
-  request: FastifyRequest,
-  caller: Caller,
-  params: Fields,
-): Promise<PublicUser> {
+export async function updateAccount(deps: AccountDeps, request: FastifyRequest, caller: Caller, params: Fields): Promise<PublicUser> {
   const { ctx } = deps;
   const username = String(params.username);
   const user = requireUser(await findUser(ctx, username), username);
