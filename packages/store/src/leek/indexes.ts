@@ -2,6 +2,7 @@
  * Where the task monitor keeps its data: the index specs (task + worker documents, dead letters, per-task-name summary)
  * and their merges. Every index is scoped per application with `leekScope(org, app)`; names never come from requests.
  */
+import { TASK_STATES } from '@shallot/schemas';
 import type { Doc, FieldType, IndexSpec, MergeDefinition, Store } from '../types.js';
 import { PAINLESS_HELPERS, TASK_MERGE_PAINLESS, mergeTaskDocument } from './task-merge.js';
 import { WORKER_MERGE_PAINLESS, mergeWorkerDocument } from './worker-merge.js';
@@ -17,18 +18,7 @@ const dates = (...names: string[]): Record<string, FieldType> => Object.fromEntr
 const keywords = (...names: string[]): Record<string, FieldType> => Object.fromEntries(names.map((n) => [n, 'keyword' as const]));
 
 /** Every state a summary row counts (task states, leek-agent-protocol §5). */
-export const LEEK_SUMMARY_STATES = [
-  'QUEUED',
-  'RECEIVED',
-  'STARTED',
-  'RETRY',
-  'SUCCEEDED',
-  'FAILED',
-  'REJECTED',
-  'REVOKED',
-  'RECOVERED',
-  'CRITICAL',
-] as const;
+export const LEEK_SUMMARY_STATES = TASK_STATES;
 
 /**
  * Fields of task and worker documents (leek-management-and-search §7.5 plus the worker fields the UI shows).

@@ -3,10 +3,11 @@
  * algorithm as a Painless script for Elasticsearch. One deliberate deviation from the rules: redelivery is harmless
  * (see `isStale`).
  */
+import { TASK_STATE_TIMESTAMP_FIELDS, TERMINAL_TASK_STATES } from '@shallot/schemas';
 import type { Doc, MergeDefinition } from '../types.js';
 
 /** Finished tasks; a terminal incoming document always wins, a non-terminal one never changes a terminal state. */
-export const TASK_TERMINAL_STATES: readonly string[] = ['SUCCEEDED', 'FAILED', 'REJECTED', 'REVOKED', 'RECOVERED', 'CRITICAL'];
+export const TASK_TERMINAL_STATES: readonly string[] = [...TERMINAL_TASK_STATES];
 
 /** §2 INPUT: sent only by QUEUED and RECEIVED. */
 export const TASK_INPUT_FIELDS: readonly string[] = [
@@ -46,14 +47,7 @@ export const MAX_TASK_EVENTS = 21;
  * sets it to `floor(exact_timestamp × 1000)`); the derived states use the event they were derived from.
  */
 export const TASK_EVENT_TIME_FIELDS: Readonly<Record<string, string>> = {
-  QUEUED: 'queued_at',
-  RECEIVED: 'received_at',
-  STARTED: 'started_at',
-  RETRY: 'retried_at',
-  SUCCEEDED: 'succeeded_at',
-  FAILED: 'failed_at',
-  REJECTED: 'rejected_at',
-  REVOKED: 'revoked_at',
+  ...TASK_STATE_TIMESTAMP_FIELDS,
   RECOVERED: 'succeeded_at',
   CRITICAL: 'failed_at',
 };
