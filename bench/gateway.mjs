@@ -205,12 +205,12 @@ function freePort() {
   });
 }
 
-async function waitReady(name, url, timeoutMs = 20_000) {
+async function waitReady(name, url, path = '/ready', timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
   while (Date.now() < deadline) {
     try {
-      const res = await fetch(`${url}/ready`, { signal: AbortSignal.timeout(2000) });
+      const res = await fetch(`${url}${path}`, { signal: AbortSignal.timeout(2000) });
       if (res.ok) return;
       last = `${res.status} ${await res.text()}`;
     } catch (error) {
@@ -329,7 +329,8 @@ async function main() {
     SHALLOT_SEARCH_URL: unreachable,
     SHALLOT_JOB_RUNNER_URL: unreachable,
   });
-  await waitReady('gateway', gateway);
+  // Only management runs behind it here, so the gateway's own readiness (every service up) never comes.
+  await waitReady('gateway', gateway, '/health');
 
   const sessionId = await login(management);
   const headers = { 'x-session-id': sessionId };

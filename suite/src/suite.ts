@@ -15,7 +15,7 @@ export interface SuiteOptions {
 export async function buildSuite(ctx: ServiceContext, options: SuiteOptions = {}): Promise<FastifyInstance> {
   const app = createApp(ctx.config);
   await prepareApp(app, ctx, 'suite');
-  await app.register(edgePlugin, { rateLimitPerMinute: ctx.config.rateLimitPerMinute });
+  await app.register(edgePlugin, { rateLimitPerMinute: ctx.config.rateLimitPerMinute, corsOrigins: ctx.config.corsOrigins });
   await app.register(ingestPlugin, { ctx });
   await app.register(searchPlugin, { ctx });
   await app.register(managementPlugin, { ctx, ...(options.onSeeded ? { onSeeded: options.onSeeded } : {}) });

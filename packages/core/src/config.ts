@@ -30,6 +30,7 @@ const SETTINGS = {
   shutdownTimeoutMs: { env: 'SHALLOT_SHUTDOWN_TIMEOUT_MS', schema: Type.Integer({ minimum: 0 }), default: 10_000 },
   heartbeatSeconds: { env: 'SHALLOT_HEARTBEAT_SECONDS', schema: Type.Integer({ minimum: 1 }), default: 10 },
   publicUrl: { env: 'SHALLOT_PUBLIC_URL', schema: Type.String(), default: '' },
+  corsOrigins: { env: 'SHALLOT_CORS_ORIGINS', schema: Type.String(), default: '' },
   webhookAllow: { env: 'SHALLOT_WEBHOOK_ALLOW', schema: Type.String(), default: '' },
   agentSecret: { env: 'SHALLOT_AGENT_SECRET', schema: Type.String(), default: '' },
   agentSecretOrg: { env: 'SHALLOT_AGENT_SECRET_ORG', schema: Type.String(), default: '' },

@@ -1,5 +1,26 @@
 /** Runs the gateway alone, in front of separately deployed services. */
-import { runService } from '@shallot/core';
-import { gatewayPlugin } from './plugin.js';
+import { createApp, healthPlugin, loadConfig, serve, standardResponsesPlugin } from '@shallot/core';
+import { gatewayPlugin, upstreamsOf } from './plugin.js';
 
-await runService({ service: 'gateway', defaultPort: 8080, plugin: gatewayPlugin });
+const config = loadConfig(process.env, process.env.SHALLOT_PORT ? {} : { port: 8080 });
+// The gateway is the edge: X-Forwarded-For from clients is not to be believed here.
+const app = createApp(config, { trustProxy: false });
+await app.register(standardResponsesPlugin);
+// Ready when every service behind it answers its own health check.
+const checks = Object.fromEntries(
+  Object.entries(upstreamsOf(config)).map(([service, url]) => [
+    service,
+    async () => {
+      const response = await fetch(`${url.replace(/\/$/, '')}/health`);
+      if (!response.ok) throw new Error(`health answered ${response.status}`);
+    },
+  ]),
+);
+await app.register(healthPlugin, { service: 'gateway', checks });
+await app.register(gatewayPlugin, { config });
+await serve(app, {
+  host: config.host,
+  port: config.port,
+  shutdownTimeoutMs: config.shutdownTimeoutMs,
+  onListening: (url) => app.log.info(`gateway listening on ${url}`),
+});

@@ -45,6 +45,12 @@ async function proxy(app: FastifyInstance, options: ProxyOptions): Promise<void>
             const raw = Buffer.isBuffer(request.body) && !BODYLESS.has(method) ? request.body : undefined;
             return reply.from(`${upstream}${request.url}`, {
               ...(raw ? { body: raw, contentType: request.headers['content-type'] ?? 'application/octet-stream' } : {}),
+              // One request id across gateway and service logs; the service learns who the client is.
+              rewriteRequestHeaders: (_raw, headers) => ({
+                ...headers,
+                'x-request-id': request.id,
+                'x-forwarded-for': headers['x-forwarded-for'] ? `${headers['x-forwarded-for']}, ${request.ip}` : request.ip,
+              }),
               onError: (innerReply, { error }) => {
                 request.log.warn({ err: error, upstream: descriptor.service }, 'upstream unavailable');
                 innerReply.status(503).send({ code: 'unavailable', description: `The ${descriptor.service} service is not answering` });

@@ -1,7 +1,8 @@
-import { createApp, prepareApp } from '@shallot/core';
+import { createApp, prepareApp, standardResponsesPlugin } from '@shallot/core';
 import { testContext } from '@shallot/core/testing';
 import { managementPlugin } from '@shallot/management';
 import { API, routePaths } from '@shallot/schemas';
+import { createServer } from 'node:http';
 import t from 'tap';
 import { gatewayPlugin } from '../src/plugin.js';
 
@@ -17,10 +18,10 @@ async function deployment(t: T, gatewayOverrides = {}) {
   t.teardown(() => management.close());
   const address = management.server.address();
   const managementUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  const gatewayCtx = { ...ctx, config: { ...ctx.config, managementUrl, ingestUrl: 'http://127.0.0.1:9', ...gatewayOverrides } };
-  const gateway = createApp(gatewayCtx.config);
-  await prepareApp(gateway, gatewayCtx, 'gateway');
-  await gateway.register(gatewayPlugin, { ctx: gatewayCtx });
+  const config = { ...ctx.config, managementUrl, ingestUrl: 'http://127.0.0.1:9', ...gatewayOverrides };
+  const gateway = createApp(config, { trustProxy: false });
+  await gateway.register(standardResponsesPlugin);
+  await gateway.register(gatewayPlugin, { config });
   t.teardown(() => gateway.close());
   return { gateway, management };
 }
@@ -89,4 +90,35 @@ t.test('gateway: bodies over the limit are refused with 413 before reaching a se
   });
   t.equal(res.statusCode, 413);
   t.equal(res.json().code, 'api');
+});
+
+t.test('gateway: the service learns the client address and the request id, and gets the body byte for byte', async (t) => {
+  const seen: { headers: Record<string, unknown>; body: string }[] = [];
+  const receiver = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => (body += chunk));
+    request.on('end', () => {
+      seen.push({ headers: request.headers, body });
+      response.setHeader('content-type', 'application/json');
+      response.end('{"took":1}');
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise((resolve) => receiver.close(resolve)));
+  const address = receiver.address();
+  const searchUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const { gateway } = await deployment(t, { searchUrl });
+  const payload = '{"query": {"match_all": {}},   "size": 1}';
+  const res = await gateway.inject({
+    method: 'POST',
+    url: '/v1/search',
+    headers: { 'content-type': 'application/json', 'x-forwarded-for': '6.6.6.6' },
+    payload,
+    remoteAddress: '10.1.2.3',
+  });
+  t.same(res.json(), { took: 1 });
+  t.equal(seen.length, 1);
+  t.equal(seen[0]?.body, payload, 'the body is forwarded as sent');
+  t.equal(seen[0]?.headers['x-forwarded-for'], '6.6.6.6, 10.1.2.3', 'the client address is appended; the gateway believes no claim');
+  t.match(String(seen[0]?.headers['x-request-id']), /^rq[a-z0-9]{14}$/, 'the gateway request id travels upstream');
 });

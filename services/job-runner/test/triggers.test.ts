@@ -315,6 +315,16 @@ t.test('triggers: the same message twice, and a second transition message into t
   t.equal(hooks.at('/dedupe-all').length, 2, 'a transition into another state notifies again');
 });
 
+t.test('triggers: each retry cycle is its own transition into RETRY; a redelivered one is not', async (t) => {
+  await application('retries', [trigger('/retries', { states: ['RETRY'] })]);
+  const uuid = newUuid();
+  const first = message('retries', task({ uuid, state: 'RETRY', retries: 0 }), 'prod', 'STARTED');
+  await send(first, first);
+  t.equal(hooks.at('/retries').length, 1);
+  await send(message('retries', task({ uuid, state: 'RETRY', retries: 1 }), 'prod', 'STARTED'));
+  t.equal(hooks.at('/retries').length, 2, 'RETRY → STARTED → RETRY notifies twice');
+});
+
 t.test('triggers: a receiver that fails twice then succeeds gets the message delivered once, after retries', async (t) => {
   await application('flaky', [trigger('/flaky')]);
   hooks.statuses.set('/flaky', [503, 500, 200]);
