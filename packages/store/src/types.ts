@@ -24,6 +24,11 @@ export interface IndexSpec {
   hot?: string[];
   /** Name of a merge registered with the engine; incoming documents are merged into stored ones with it. */
   merge?: string;
+  /**
+   * Fields that equal the document id wherever they are present (a task's `uuid`): equality queries on them use the
+   * primary key, so they need no index of their own. Aggregations and `exists` still read the field.
+   */
+  idAliases?: string[];
 }
 
 /**

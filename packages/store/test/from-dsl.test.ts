@@ -69,7 +69,7 @@ const TASK_FILTERS_AST: Query[] = [
   { terms: { field: 'name', values: ['billing.tasks.charge_invoice', 'mail.tasks.send_receipt'] } },
   { terms: { field: 'name_parts.module', values: ['billing.tasks'] } },
   { terms: { field: 'name_parts.function', values: ['charge_invoice'] } },
-  term('uuid', '7f3c1e2a'),
+  term('id', '7f3c1e2a'), // uuid is an id alias: equality uses the primary key
   { terms: { field: 'state', values: ['FAILED', 'CRITICAL'] } },
   { terms: { field: 'worker', values: ['celery@worker-b'] } },
   term('client', 'gen123@web-1'),
@@ -639,4 +639,12 @@ t.test('source filtering follows Elasticsearch includes and excludes', async (t)
   });
   t.same(filterSource(doc, { enabled: true, includes: ['error'], excludes: ['error.message'] }), { error: { type: 'E' } });
   t.same(filterSource(doc, { enabled: true, includes: [], excludes: ['name*', 'error'] }), { uuid: 'u', queued_at: 1, started_at: 2 });
+});
+
+t.test('uuid is an id alias: equality queries use the primary key, exists and aggregations read the field', async (t) => {
+  t.same(fromDsl({ query: { term: { uuid: 'u1' } } }, events).request.query, term('id', 'u1'));
+  t.same(fromDsl({ query: { terms: { uuid: ['u1', 'u2'] } } }, events).request.query, { terms: { field: 'id', values: ['u1', 'u2'] } });
+  t.same(fromDsl({ query: { exists: { field: 'uuid' } } }, events).request.query, { exists: { field: 'uuid' } });
+  const aggs = fromDsl({ size: 0, aggs: { tasks: { cardinality: { field: 'uuid' } } } }, events).request.aggs;
+  t.same(aggs, { tasks: { cardinality: { field: 'uuid' } } });
 });

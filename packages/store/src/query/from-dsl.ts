@@ -150,6 +150,9 @@ class DslParser {
 
   /** A field for a query clause; refuses whole-value matching of a text field's `.keyword`, which the AST cannot express. */
   #queryField(name: string, path: string, clause: string): FieldRef | undefined {
+    if ((clause === 'term' || clause === 'terms' || clause === 'match') && this.#spec.spec.idAliases?.includes(name)) {
+      return { field: 'id', type: 'keyword' };
+    }
     const ref = resolveField(this.#spec, name);
     if (ref?.wholeText === true && clause !== 'exists') {
       throw new StoreError(
