@@ -19,15 +19,28 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import {
+  ROOT,
+  childCpuMs,
+  fail,
+  freePort,
+  inheritedEnv,
+  num,
+  onceCleanup,
+  quantile,
+  removeRunData,
+  stopChild,
+  stopOnSignalsAndWatchdog,
+  superviseChild,
+  waitReady,
+  wholeNumber,
+} from './lib.mjs';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const require = createRequire(import.meta.url);
 
 const GOAL_ADDED_P50_MS = 1;
@@ -50,21 +63,10 @@ if (args.help) {
   );
   process.exit(0);
 }
-const CONNECTIONS = positive('connections', 1, 1000);
-const DURATION = positive('duration', 1, 15);
-const WARMUP = positive('warmup', 0, 5);
-const LATENCY_DURATION = positive('latency-duration', 0, 10);
-
-function positive(name, min, max) {
-  const value = Number(args[name]);
-  if (!Number.isInteger(value) || value < min || value > max) fail(`--${name} must be a whole number from ${min} to ${max}`);
-  return value;
-}
-
-function fail(message) {
-  process.stderr.write(`bench: ${message}\n`);
-  process.exit(1);
-}
+const CONNECTIONS = wholeNumber(args, 'connections', 1, 1000);
+const DURATION = wholeNumber(args, 'duration', 1, 15);
+const WARMUP = wholeNumber(args, 'warmup', 0, 5);
+const LATENCY_DURATION = wholeNumber(args, 'latency-duration', 0, 10);
 
 let autocannon;
 try {
@@ -94,12 +96,8 @@ const children = [];
 
 /** The environment of a service: ours only, never SHALLOT_* settings inherited from the caller's shell. */
 function serviceEnv(extra) {
-  const env = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (!key.startsWith('SHALLOT_') && key !== 'REDIS_URL' && key !== 'ELASTICSEARCH_URL') env[key] = value;
-  }
   return {
-    ...env,
+    ...inheritedEnv(),
     SHALLOT_HOST: '127.0.0.1',
     SHALLOT_DATA_DIR: dataDir,
     SHALLOT_STORE: 'sqlite',
@@ -119,107 +117,19 @@ function start(name, port, extra = {}) {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const entry = { name, child, output: [] };
-  const keep = (chunk) => {
-    entry.output.push(...String(chunk).split('\n').filter(Boolean));
-    if (entry.output.length > 40) entry.output.splice(0, entry.output.length - 40);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  child.on('exit', (code, signal) => {
-    if (!stopping) {
-      process.stderr.write(`bench: ${name} exited early (code ${code}, signal ${signal}); its last output:\n`);
-      for (const line of entry.output) process.stderr.write(`  ${line}\n`);
-      cleanup().then(() => process.exit(1));
-    }
-  });
+  superviseChild(child, name, entry.output, cleanup);
   children.push(entry);
   return `http://127.0.0.1:${port}`;
 }
 
-let stopping = false;
-let cleaned;
-function cleanup() {
-  cleaned ??= (async () => {
-    stopping = true;
-    await Promise.all(children.map(({ child }) => stopChild(child)));
-    await deleteRedisKeys().catch((error) => process.stderr.write(`bench: could not delete ${PREFIX}* keys: ${error.message}\n`));
-    rmSync(dataDir, { recursive: true, force: true });
-  })();
-  return cleaned;
-}
-
-function stopChild(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(killer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
-/** Removes the keys this run created (sessions, queues…) from the shared Redis. */
-async function deleteRedisKeys() {
-  // ioredis is a dependency of the suite package; borrow it rather than adding a second Redis client.
-  const Redis = createRequire(join(ROOT, 'suite/package.json'))('ioredis');
-  const redis = new (Redis.default ?? Redis)(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2000 });
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${PREFIX}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
-
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.once(signal, () => {
-    process.stderr.write(`bench: ${signal}, stopping\n`);
-    cleanup().then(() => process.exit(130));
-  });
-}
-const watchdog = setTimeout(() => {
-  process.stderr.write(`bench: still running after ${WATCHDOG_MS / 1000} s, stopping\n`);
-  cleanup().then(() => process.exit(1));
-}, WATCHDOG_MS);
-watchdog.unref();
+const cleanup = onceCleanup(async () => {
+  await Promise.all(children.map(({ child }) => stopChild(child, 5000)));
+  await removeRunData(REDIS_URL, PREFIX, dataDir);
+});
+stopOnSignalsAndWatchdog(cleanup, WATCHDOG_MS);
 
 // ------------------------------------------------------------------------------------------------------------
 // Helpers
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitReady(name, url, path = '/ready', timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last = 'no answer';
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(`${url}${path}`, { signal: AbortSignal.timeout(2000) });
-      if (res.ok) return;
-      last = `${res.status} ${await res.text()}`;
-    } catch (error) {
-      last = error.cause?.code ?? error.message;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${name} was not ready within ${timeoutMs / 1000} s (last answer: ${last})`);
-}
 
 async function login(url) {
   const res = await fetch(`${url}/api/user/login`, {
@@ -242,20 +152,6 @@ async function checkEcho(name, url, headers) {
   }
 }
 
-/** /proc reports process times in USER_HZ ticks, 100 per second on Linux. */
-const CLOCK_TICKS = 100;
-
-/** CPU time (user + system, ms) a child process has used so far, from /proc; undefined where there is no /proc. */
-function childCpuMs(child) {
-  try {
-    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Fields 14 and 15 of stat (utime, stime) are the 12th and 13th after the command name, in clock ticks.
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-  } catch {
-    return undefined;
-  }
-}
 /** CPU use of every process in the run so far: the two services and this one (the load generator). */
 function cpuSnapshot() {
   const own = process.cpuUsage();
@@ -288,7 +184,6 @@ async function load(url, headers, connections, duration) {
     if (before !== undefined && after !== undefined && count > 0) cpuPerRequest[name] = ((after - before) * 1000) / count;
   }
   const latencies = samples.subarray(0, count).sort();
-  const at = (q) => (count === 0 ? Number.NaN : latencies[Math.min(count - 1, Math.ceil(q * count) - 1)]);
   const failures = result.non2xx + result.errors + result.timeouts;
   return {
     connections,
@@ -296,16 +191,15 @@ async function load(url, headers, connections, duration) {
     requests: count,
     failures,
     rps: count / result.duration,
-    p50: at(0.5),
-    p90: at(0.9),
-    p99: at(0.99),
+    p50: quantile(latencies, 0.5),
+    p90: quantile(latencies, 0.9),
+    p99: quantile(latencies, 0.99),
     mean: count === 0 ? Number.NaN : latencies.reduce((sum, v) => sum + v, 0) / count,
     cpuPerRequest,
   };
 }
 
 const ms = (value) => (Number.isFinite(value) ? `${value.toFixed(3)} ms` : 'n/a');
-const num = (value) => Math.round(value).toLocaleString('en-US');
 
 function table(rows) {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => String(row[i]).length)));
@@ -330,7 +224,7 @@ async function main() {
     SHALLOT_JOB_RUNNER_URL: unreachable,
   });
   // Only management runs behind it here, so the gateway's own readiness (every service up) never comes.
-  await waitReady('gateway', gateway, '/health');
+  await waitReady('gateway', gateway, { path: '/health' });
 
   const sessionId = await login(management);
   const headers = { 'x-session-id': sessionId };

@@ -18,16 +18,28 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import {
+  ROOT,
+  childCpuMs,
+  fail,
+  freePort,
+  inheritedEnv,
+  num,
+  onceCleanup,
+  quantile,
+  removeRunData,
+  stopChild,
+  stopOnSignalsAndWatchdog,
+  superviseChild,
+  waitReady,
+  wholeNumber,
+} from './lib.mjs';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SUITE_MAIN = join(ROOT, 'suite/dist/main.js');
 const GOAL_EVENTS_PER_S = 20_000;
 const GOAL_P99_MS = 250;
@@ -51,21 +63,10 @@ if (args.help) {
   );
   process.exit(0);
 }
-const AGENTS = whole('agents', 1, 256);
-const BATCH = whole('batch', 10, 10_000);
-const DURATION = whole('duration', 1, 60);
-const WARMUP = whole('warmup', 0, 30);
-
-function whole(name, min, max) {
-  const value = Number(args[name]);
-  if (!Number.isInteger(value) || value < min || value > max) fail(`--${name} must be a whole number from ${min} to ${max}`);
-  return value;
-}
-
-function fail(message) {
-  process.stderr.write(`bench: ${message}\n`);
-  process.exit(1);
-}
+const AGENTS = wholeNumber(args, 'agents', 1, 256);
+const BATCH = wholeNumber(args, 'batch', 10, 10_000);
+const DURATION = wholeNumber(args, 'duration', 1, 60);
+const WARMUP = wholeNumber(args, 'warmup', 0, 30);
 
 if (!existsSync(SUITE_MAIN)) fail(`the suite is not built (${SUITE_MAIN} is missing): run \`pnpm build\` first`);
 
@@ -77,14 +78,9 @@ const PREFIX = `bench-ingest-${randomBytes(4).toString('hex')}`;
 const PASSWORD = randomBytes(12).toString('hex');
 const dataDir = mkdtempSync(join(tmpdir(), 'shallot-bench-ingest-'));
 let suite;
-let suiteOutput = [];
-let stopping = false;
+const suiteOutput = [];
 
 function startSuite(port) {
-  const env = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (!key.startsWith('SHALLOT_') && key !== 'REDIS_URL' && key !== 'ELASTICSEARCH_URL') env[key] = value;
-  }
   const nodeArgs = [];
   if (args['cpu-prof']) {
     const dir = resolve(args['cpu-prof']);
@@ -94,7 +90,7 @@ function startSuite(port) {
   suite = spawn(process.execPath, [...nodeArgs, SUITE_MAIN], {
     cwd: ROOT,
     env: {
-      ...env,
+      ...inheritedEnv(),
       SHALLOT_HOST: '127.0.0.1',
       SHALLOT_PORT: String(port),
       SHALLOT_DATA_DIR: dataDir,
@@ -107,97 +103,15 @@ function startSuite(port) {
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const keep = (chunk) => {
-    suiteOutput.push(...String(chunk).split('\n').filter(Boolean));
-    if (suiteOutput.length > 40) suiteOutput = suiteOutput.slice(-40);
-  };
-  suite.stdout.on('data', keep);
-  suite.stderr.on('data', keep);
-  suite.on('exit', (code, signal) => {
-    if (stopping) return;
-    process.stderr.write(`bench: the suite exited early (code ${code}, signal ${signal}); its last output:\n`);
-    for (const line of suiteOutput) process.stderr.write(`  ${line}\n`);
-    cleanup().then(() => process.exit(1));
-  });
+  superviseChild(suite, 'the suite', suiteOutput, cleanup);
   return `http://127.0.0.1:${port}`;
 }
 
-let cleaned;
-function cleanup() {
-  cleaned ??= (async () => {
-    stopping = true;
-    if (suite && suite.exitCode === null && suite.signalCode === null) {
-      await new Promise((done) => {
-        const killer = setTimeout(() => suite.kill('SIGKILL'), 10_000);
-        suite.once('exit', () => {
-          clearTimeout(killer);
-          done();
-        });
-        suite.kill('SIGTERM');
-      });
-    }
-    await deleteRedisKeys().catch((error) => process.stderr.write(`bench: could not delete ${PREFIX}* keys: ${error.message}\n`));
-    rmSync(dataDir, { recursive: true, force: true });
-  })();
-  return cleaned;
-}
-
-async function deleteRedisKeys() {
-  // ioredis is a dependency of the suite package; borrow it rather than adding another Redis client.
-  const Redis = createRequire(join(ROOT, 'suite/package.json'))('ioredis');
-  const redis = new (Redis.default ?? Redis)(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2000 });
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${PREFIX}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
-
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.once(signal, () => {
-    process.stderr.write(`bench: ${signal}, stopping\n`);
-    cleanup().then(() => process.exit(130));
-  });
-}
-const watchdog = setTimeout(() => {
-  process.stderr.write(`bench: still running after ${WATCHDOG_MS / 1000} s, stopping\n`);
-  cleanup().then(() => process.exit(1));
-}, WATCHDOG_MS);
-watchdog.unref();
-
-function freePort() {
-  return new Promise((done, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => done(port));
-    });
-  });
-}
-
-async function waitReady(url, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last = 'no answer';
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(`${url}/ready`, { signal: AbortSignal.timeout(2000) });
-      if (res.ok) return;
-      last = `${res.status} ${await res.text()}`;
-    } catch (error) {
-      last = error.cause?.code ?? error.message;
-    }
-    await new Promise((done) => setTimeout(done, 100));
-  }
-  throw new Error(`the suite was not ready within ${timeoutMs / 1000} s (last answer: ${last})`);
-}
+const cleanup = onceCleanup(async () => {
+  if (suite) await stopChild(suite, 10_000);
+  await removeRunData(REDIS_URL, PREFIX, dataDir);
+});
+stopOnSignalsAndWatchdog(cleanup, WATCHDOG_MS);
 
 async function json(url, init) {
   const res = await fetch(url, init);
@@ -390,17 +304,6 @@ function post(url, headers, body) {
   });
 }
 
-/** /proc reports process times in USER_HZ ticks, 100 per second on Linux. */
-function childCpuMs(child) {
-  try {
-    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return undefined;
-  }
-}
-
 async function run(url, target) {
   const headers = {
     'x-leek-org-name': target.org,
@@ -454,16 +357,15 @@ async function run(url, target) {
   const cpuAfter = childCpuMs(suite);
   const own = process.cpuUsage(ownCpu);
   latencies.sort((a, b) => a - b);
-  const at = (q) => (latencies.length === 0 ? Number.NaN : latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)]);
   return {
     events,
     batches,
     failures,
     firstFailure,
     eventsPerSecond: events / DURATION,
-    p50: at(0.5),
-    p90: at(0.9),
-    p99: at(0.99),
+    p50: quantile(latencies, 0.5),
+    p90: quantile(latencies, 0.9),
+    p99: quantile(latencies, 0.99),
     max: latencies.at(-1) ?? Number.NaN,
     suiteCpuPct: cpu !== undefined && cpuAfter !== undefined ? ((cpuAfter - cpu) / (DURATION * 1000)) * 100 : undefined,
     suiteCpuUsPerEvent: cpu !== undefined && cpuAfter !== undefined && events > 0 ? ((cpuAfter - cpu) * 1000) / events : undefined,
@@ -472,13 +374,12 @@ async function run(url, target) {
 }
 
 const ms = (value) => (Number.isFinite(value) ? `${value.toFixed(1)} ms` : 'n/a');
-const num = (value) => Math.round(value).toLocaleString('en-US');
 
 async function main() {
   const port = await freePort();
   process.stdout.write(`bench: starting the suite on :${port} (SQLite in ${dataDir}, Redis ${REDIS_URL})\n`);
   const url = startSuite(port);
-  await waitReady(url);
+  await waitReady('the suite', url, { timeoutMs: 30_000 });
   const target = await createApplication(url);
   process.stdout.write(`bench: ${AGENTS} agents × ${BATCH}-document batches, ${WARMUP} s warm-up then ${DURATION} s measured\n`);
   const result = await run(url, target);

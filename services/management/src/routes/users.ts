@@ -61,30 +61,15 @@ async function checkPassword(password: string, user: Record<string, unknown>): P
 export function userRoutes(deps: AccountDeps): Implementation[] {
   const { ctx } = deps;
 
-  const adminCreateHandler = async ({
-    params,
-    caller: c,
-    request,
-  }: {
-    params: Record<string, unknown>;
-    caller: Caller | null;
-    request: FastifyRequest;
-  }) => ({
-    code: 0 as const,
-    user: await createAccount(deps, request, caller(c), params),
-  });
-  const adminUpdateHandler = async ({
-    params,
-    caller: c,
-    request,
-  }: {
-    params: Record<string, unknown>;
-    caller: Caller | null;
-    request: FastifyRequest;
-  }) => ({
-    code: 0 as const,
-    user: await updateAccount(deps, request, caller(c), params),
-  });
+  /** An administrator's create or update: `write` runs for the checked caller and the answer carries the user it returns. */
+  const adminWriteHandler =
+    (write: typeof createAccount | typeof updateAccount) =>
+    async ({ params, caller: c, request }: { params: Record<string, unknown>; caller: Caller | null; request: FastifyRequest }) => ({
+      code: 0 as const,
+      user: await write(deps, request, caller(c), params),
+    });
+  const adminCreateHandler = adminWriteHandler(createAccount);
+  const adminUpdateHandler = adminWriteHandler(updateAccount);
   const adminDeleteHandler = async ({
     params,
     caller: c,
