@@ -18,7 +18,10 @@ export interface ManagementOptions {
   api?: readonly ApiDescriptor[];
 }
 
-const management: ServicePlugin<ManagementOptions & { ctx: import('@shallot/core').ServiceContext }> = async (app, { ctx, onSeeded, api, mailer }) => {
+const management: ServicePlugin<ManagementOptions & { ctx: import('@shallot/core').ServiceContext }> = async (
+  app,
+  { ctx, onSeeded, api, mailer },
+) => {
   await ensureActivityIndexes(ctx);
   await ensureLeekIndexes(ctx.store);
   const seed = await seedAdmin(ctx.store, ctx.config.adminPassword);

@@ -29,4 +29,19 @@ export * from './user.js';
 export * from './users.js';
 export * from './api-keys.js';
 
-export const API: readonly ApiDescriptor[] = [login, logout, resumeSession, echo, ...categoriesApi.all, ...DEFINITIONS_API, ...tagsApi.all, ...rolesApi.all, ...USER_NAMESPACE_API, ...USERS_APP_API, ...apiKeysApi.all, ...LEEK_EVENTS_API, ...LEEK_APPLICATION_API, ...LEEK_SEARCH_API];
+export const API: readonly ApiDescriptor[] = [
+  login,
+  logout,
+  resumeSession,
+  echo,
+  ...categoriesApi.all,
+  ...DEFINITIONS_API,
+  ...tagsApi.all,
+  ...rolesApi.all,
+  ...USER_NAMESPACE_API,
+  ...USERS_APP_API,
+  ...apiKeysApi.all,
+  ...LEEK_EVENTS_API,
+  ...LEEK_APPLICATION_API,
+  ...LEEK_SEARCH_API,
+];

@@ -9,5 +9,13 @@ import { type IdentityOptions, identityRoutes } from './identities.js';
 import { tagRoutes } from './tags.js';
 
 export function managementRoutes(ctx: ServiceContext, options: IdentityOptions = {}): Implementation[] {
-  return [...identityRoutes(ctx, options), ...echoRoutes(), ...categoryRoutes(ctx), ...definitionRoutes(ctx), ...tagRoutes(ctx), ...roleRoutes(ctx), ...applicationRoutes(ctx)];
+  return [
+    ...identityRoutes(ctx, options),
+    ...echoRoutes(),
+    ...categoryRoutes(ctx),
+    ...definitionRoutes(ctx),
+    ...tagRoutes(ctx),
+    ...roleRoutes(ctx),
+    ...applicationRoutes(ctx),
+  ];
 }
