@@ -72,7 +72,7 @@ function required(caller: Caller | null): Caller {
 }
 
 /** Every record of a collection, in list order; collections are definitions, so they are small. */
-async function scanAll(ctx: ServiceContext, collection: string, ordered: boolean): Promise<CollectionRecord[]> {
+export async function scanAll(ctx: ServiceContext, collection: string, ordered: boolean): Promise<CollectionRecord[]> {
   const rows: CollectionRecord[] = [];
   for (let offset = 0; ; offset += SCAN_PAGE) {
     const page = await ctx.store.collections.list(collection, { offset, limit: SCAN_PAGE, sort: listSort(ordered) });

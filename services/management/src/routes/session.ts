@@ -1,20 +1,30 @@
 /**
  * `/api/user/login`, `logout`, `resume_session`: sessions as revocable JWTs, with a cookie and a CSRF token;
- * failed-login lockout and the `user_login` activity (api-sections §8b).
+ * failed-login lockout, the `user_login` activity and the bootstrap bundle (api-sections §8b).
  */
-import { Errors, type IssuedSession, type ServiceContext, hashPassword, implement, verifyPassword } from '@shallot/core';
+import {
+  Errors,
+  type IssuedSession,
+  type ServiceContext,
+  effectivePermissions,
+  hashPassword,
+  implement,
+  verifyPassword,
+} from '@shallot/core';
 import { login, logout, resumeSession } from '@shallot/schemas';
 import type { CollectionRecord } from '@shallot/store';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { recordActivity } from '../activity.js';
 import { findUser, publicView } from '../users/accounts.js';
+import { bootstrapBundle } from '../users/bootstrap.js';
 import { recordFailedLogin } from '../users/lockout.js';
 
 const INCORRECT = 'Username or password incorrect';
 const LOCKED = 'Account is locked out';
 
-function sessionPayload(session: IssuedSession, user: CollectionRecord) {
+async function sessionPayload(ctx: ServiceContext, session: IssuedSession, user: CollectionRecord) {
   return {
+    ...(await bootstrapBundle(ctx, await effectivePermissions(ctx.store, user))),
     code: 0 as const,
     username: String(user.username),
     user: publicView(user),
@@ -65,7 +75,7 @@ export function sessionRoutes(ctx: ServiceContext) {
         },
         { securityLogOf: String(user.username) },
       );
-      return sessionPayload(session, user);
+      return sessionPayload(ctx, session, user);
     }),
 
     implement(logout, async ({ request, reply }) => {
@@ -85,7 +95,7 @@ export function sessionRoutes(ctx: ServiceContext) {
       const session = await request.server.sessions.issue(String(user.username));
       await request.server.sessions.revoke(caller.session);
       request.server.sessions.setCookie(request, reply, session);
-      return sessionPayload(session, user);
+      return sessionPayload(ctx, session, user);
     }),
   ];
 }
