@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TEST_REDIS_URL, deleteRedisPrefix } from '@shallot/core/testing';
 import t from 'tap';
+
+// biome-ignore lint/suspicious/noExplicitAny: answers are checked field by field
+type Json = Record<string, any>;
 import { freePort, isReady, type RunningProcess, start, waitFor } from './helpers/processes.js';
 
 const SERVICES = ['ingest', 'search', 'management', 'job-runner', 'gateway'] as const;
@@ -40,23 +43,25 @@ t.test('separate deployment: five service processes behind the gateway answer li
 
   const gateway = url('gateway');
   t.equal((await fetch(`${gateway}/health`)).status, 200);
-  const login = await (
+  const login = (await (
     await fetch(`${gateway}/api/user/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ username: 'admin', password: 'separate-admin-pw' }),
     })
-  ).json();
+  ).json()) as Json;
   t.equal(login.code, 0, 'login through the gateway');
-  const echo = await (await fetch(`${gateway}/api/app/echo/v1?via=gateway`, { headers: { 'x-session-id': login.session_id } })).json();
+  const echo = (await (
+    await fetch(`${gateway}/api/app/echo/v1?via=gateway`, { headers: { 'x-session-id': login.session_id } })
+  ).json()) as Json;
   t.same(echo, { code: 0, caller: { kind: 'session', username: 'admin', privileges: { admin: true } }, params: { via: 'gateway' } });
   const anonymous = await fetch(`${gateway}/api/app/echo/v1`);
   t.equal(anonymous.status, 403);
-  t.equal((await anonymous.json()).code, 'session');
+  t.equal(((await anonymous.json()) as Json).code, 'session');
   // A session issued by one process is honoured by another that shares the key.
-  const direct = await (
+  const direct = (await (
     await fetch(`${url('management')}/api/app/echo/v1`, { headers: { authorization: `Bearer ${login.session_id}` } })
-  ).json();
+  ).json()) as Json;
   t.equal(direct.code, 0);
 
   for (const service of SERVICES) t.equal(await processes[service].stop(), 0, `${service} exits cleanly on SIGTERM`);

@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TEST_REDIS_URL, deleteRedisPrefix } from '@shallot/core/testing';
 import t from 'tap';
+
+// biome-ignore lint/suspicious/noExplicitAny: answers are checked field by field
+type Json = Record<string, any>;
 import { answers, findOrStartRedis } from '../src/redis-server.js';
 import { freePort, isReady, start, waitFor } from './helpers/processes.js';
 
@@ -28,31 +31,31 @@ t.test('pnpm start: serves the suite, prints its URL and the first-run admin log
   const password = /with password "([^"]+)"/.exec(suite.output())?.[1];
 
   t.equal((await fetch(`${url}/health`)).status, 200);
-  const login = await (
+  const login = (await (
     await fetch(`${url}/api/user/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ username: 'admin', password }),
     })
-  ).json();
+  ).json()) as Json;
   t.equal(login.code, 0, 'the printed password logs in');
   const echo = await fetch(`${url}/api/app/echo/v1`, { headers: { 'x-session-id': login.session_id } });
-  t.equal((await echo.json()).code, 0);
+  t.equal(((await echo.json()) as Json).code, 0);
   const anonymous = await fetch(`${url}/api/app/echo/v1`);
   t.equal(anonymous.status, 403);
-  t.equal((await anonymous.json()).code, 'session');
+  t.equal(((await anonymous.json()) as Json).code, 'session');
   t.equal(await suite.stop(), 0, 'SIGTERM shuts down cleanly');
 
   const again = start('suite/dist/main.js', env, t);
   await waitFor(() => isReady(url), 'second start', again);
   t.notMatch(again.output(), /First run/, 'a second start keeps the data and prints no new password');
-  const relogin = await (
+  const relogin = (await (
     await fetch(`${url}/api/user/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ username: 'admin', password }),
     })
-  ).json();
+  ).json()) as Json;
   t.equal(relogin.code, 0, 'the admin survives a restart');
   t.equal(await again.stop(), 0);
 });

@@ -31,7 +31,7 @@ t.test('registerApi fails at startup naming a descriptor without a handler', asy
       registerApi(app, {
         service: 'search',
         api: [ping, missing],
-        implementations: [implement(ping, async () => ({ code: 0, count: 1 }))],
+        implementations: [implement(ping, async () => ({ code: 0 as const, count: 1 }))],
       }),
     /Service search has no handler for API descriptor "missing_thing"/,
   );
@@ -47,7 +47,7 @@ t.test('registered endpoints: validation, versioned statuses, thrown errors', as
     service: 'search',
     api,
     implementations: [
-      implement(ping, async ({ params }) => ({ code: 0, count: params.count ?? 0 })),
+      implement(ping, async ({ params }) => ({ code: 0 as const, count: params.count ?? 0 })),
       implement(broken, async () => {
         throw new Error('database password is hunter2');
       }),

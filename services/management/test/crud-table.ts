@@ -2,10 +2,10 @@
  * The table every definition section is tested against (behaviour §13): the create → get → list → update → get →
  * delete → get lifecycle, bad input, unknown ids, and callers without the privilege (user session and API key).
  */
-import type { testContext } from '@shallot/core/testing';
+import type { Test } from 'tap';
 import { type Auth, type Harness, harness, makeKey, makeUser } from './helpers.js';
 
-type Tap = Parameters<typeof testContext>[0];
+type Tap = Test;
 type Fields = Record<string, unknown>;
 
 export interface SectionCase {

@@ -4,7 +4,7 @@ import { harness } from './crud-table.js';
 
 t.test('seeded definitions are answered intact by the list and get calls', async (t) => {
   const h = await harness(t);
-  for (const [plural, singular] of [
+  for (const [plural, singular] of <Array<[string, string]>>[
     ['plugins', 'plugin'],
     ['monitors', 'monitor'],
     ['alerts', 'alert'],

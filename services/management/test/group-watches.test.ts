@@ -28,7 +28,7 @@ t.test('watch_group / create_group_snapshot', async (t) => {
     t.equal(rows.length, 1, 'one group_watch activity row');
     t.equal(rows[0]?.username, 'admin');
     t.equal(rows[0]?.duration, 3600);
-    t.equal(rows[0]?.group?.id, 'web');
+    t.equal((rows[0]?.group as { id?: string } | undefined)?.id, 'web');
 
     const cancel = await h.api('watch_group', { id: 'web', duration: 0 });
     t.same(cancel.body, { code: 0 });
