@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { type Config, loadConfig } from './config.js';
+import type { Store } from '@shallot/store';
 import { type ServiceContext, closeContext, openContext } from './context.js';
+import { API_KEYS, hashApiKey } from './identity.js';
 import { randomToken } from './ids.js';
 
 export const TEST_REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
@@ -55,4 +57,26 @@ export async function deleteRedisPrefix(url: string, prefix: string): Promise<vo
   } finally {
     redis.disconnect();
   }
+}
+
+/**
+ * An API key stored directly (not through the API keys endpoints a test may be about): active, unrestricted and
+ * without privileges unless `fields` say otherwise. Answers its id and the plain key.
+ */
+export async function storeApiKey(store: Store, fields: Record<string, unknown> = {}): Promise<{ id: string; key: string }> {
+  const key = randomToken(16);
+  const id = typeof fields.id === 'string' ? fields.id : `k${randomToken(6)}`;
+  await store.collections.create(API_KEYS, {
+    title: 'Test key',
+    active: true,
+    privileges: {},
+    roles: [],
+    categories: [],
+    groups: [],
+    expires: 0,
+    ...fields,
+    id,
+    key_hash: hashApiKey(key),
+  });
+  return { id, key };
 }

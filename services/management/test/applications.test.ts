@@ -1,6 +1,7 @@
 // /v1/applications*: task-monitor applications, their triggers, admins and dead letters (leek-management-and-search
 // §1–§4): every rule with its denials — another org's user, a non-owner, a non-admin, no credentials.
-import { API_KEYS, USERS, hashApiKey, hashPassword, randomToken, userKey } from '@shallot/core';
+import { USERS, hashPassword, userKey } from '@shallot/core';
+import { storeApiKey } from '@shallot/core/testing';
 import { LEEK_APPLICATIONS, leekScope } from '@shallot/schemas';
 import { LEEK_DEAD_LETTERS_INDEX, LEEK_EVENTS_INDEX, LEEK_SUMMARY_INDEX } from '@shallot/store';
 import type { InjectOptions } from 'fastify';
@@ -34,19 +35,7 @@ async function user(h: Harness, username: string, email: string): Promise<Who> {
 }
 
 async function apiKey(h: Harness, fields: Record<string, unknown>): Promise<Record<string, string>> {
-  const key = randomToken(16);
-  await h.ctx.store.collections.create(API_KEYS, {
-    id: `k${randomToken(6)}`,
-    title: 'Leek key',
-    key_hash: hashApiKey(key),
-    active: true,
-    privileges: {},
-    roles: [],
-    categories: [],
-    groups: [],
-    expires: 0,
-    ...fields,
-  });
+  const { key } = await storeApiKey(h.ctx.store, { title: 'Leek key', ...fields });
   return { 'x-api-key': key };
 }
 

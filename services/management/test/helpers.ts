@@ -1,6 +1,6 @@
 /** Test wiring for management: the real service on a real store and Redis, plus principals made directly in the store. */
-import { API_KEYS, type ServiceContext, USERS, createApp, hashApiKey, hashPassword, prepareApp, randomToken, userKey } from '@shallot/core';
-import { testContext } from '@shallot/core/testing';
+import { type ServiceContext, USERS, createApp, hashPassword, prepareApp, userKey } from '@shallot/core';
+import { storeApiKey, testContext } from '@shallot/core/testing';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import type { MailMessage, Mailer } from '../src/mail.js';
 import { managementPlugin } from '../src/plugin.js';
@@ -101,18 +101,5 @@ export async function makeKey(
     expires?: number;
   } = {},
 ): Promise<{ id: string; key: string }> {
-  const key = randomToken(16);
-  const id = `k${randomToken(6)}`;
-  await ctx.store.collections.create(API_KEYS, {
-    id,
-    title: 'Test key',
-    key_hash: hashApiKey(key),
-    active: fields.active ?? true,
-    privileges: fields.privileges ?? {},
-    roles: fields.roles ?? [],
-    categories: fields.categories ?? [],
-    groups: fields.groups ?? [],
-    expires: fields.expires ?? 0,
-  });
-  return { id, key };
+  return storeApiKey(ctx.store, { ...fields, title: 'Test key' });
 }

@@ -1,6 +1,6 @@
 // Who may search what, and bad requests (leek-management-and-search §1, §5, §9): credentials, the app and env
 // headers, another org's apps, the URL page, and bodies outside the DSL subset — each with its status and code.
-import { API_KEYS, hashApiKey, randomToken } from '@shallot/core';
+import { storeApiKey } from '@shallot/core/testing';
 import { LEEK_APPLICATIONS, leekScope } from '@shallot/schemas';
 import t from 'tap';
 import { world } from './fixtures/world.js';
@@ -12,18 +12,7 @@ const error = (res: { statusCode: number; json(): { error?: { code?: number } } 
 
 t.test('credentials: none, or an API key without an org → 401 401003', async (t) => {
   t.same(error(await w.search(ALL, { who: { headers: {} } })), [401, 401003]);
-  const key = randomToken(16);
-  await w.ctx.store.collections.create(API_KEYS, {
-    id: `k${randomToken(6)}`,
-    title: 'no org',
-    key_hash: hashApiKey(key),
-    active: true,
-    privileges: {},
-    roles: [],
-    categories: [],
-    groups: [],
-    expires: 0,
-  });
+  const { key } = await storeApiKey(w.ctx.store, { title: 'no org' });
   t.same(error(await w.search(ALL, { who: { headers: { 'x-api-key': key } } })), [401, 401003]);
   t.same(error(await w.search(ALL, { who: { headers: { 'x-api-key': 'wrong' } } })), [401, 401003]);
 });
