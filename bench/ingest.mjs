@@ -4,7 +4,8 @@
  * whole suite (`node suite/dist/main.js`, every service in one process, SQLite, Redis), as in the embedded install.
  *
  *   pnpm bench:ingest                         (builds first)
- *   node bench/ingest.mjs [--agents 8] [--batch 500] [--duration 15] [--warmup 3] [--json FILE] [--cpu-prof DIR]
+ *   node bench/ingest.mjs [--agents 8] [--batch 500] [--duration 15] [--warmup 3] [--writes thread|inline]
+ *                         [--json FILE] [--cpu-prof DIR]
  *
  * Each agent is one keep-alive connection that posts its next batch as soon as the previous one is answered (a
  * saturated agent, as after a backlog). Task lifecycles are spread over batches the way an agent's 5-second windows
@@ -13,7 +14,8 @@
  * late, after the final one (out of order). Each batch also carries one heartbeat per worker of the agent.
  *
  * Prints events/s (documents accepted per second over the measured window) and the p50/p90/p99 latency of a batch,
- * and checks the goal: >= 20,000 events/s with p99 <= 250 ms. Everything stays on loopback, in a temporary data dir
+ * and checks the goal: >= 20,000 events/s with p99 <= 250 ms. `--writes inline` runs the store writes in the request's
+ * thread (SHALLOT_INGEST_WRITE_THREAD=false) instead of the ingest write thread, for comparison. Everything stays on loopback, in a temporary data dir
  * and under a unique Redis prefix, removed on exit; a watchdog stops the run after 120 s.
  */
 import { spawn } from 'node:child_process';
@@ -52,6 +54,7 @@ const { values: args } = parseArgs({
     batch: { type: 'string', default: '500' },
     duration: { type: 'string', default: '15' },
     warmup: { type: 'string', default: '3' },
+    writes: { type: 'string', default: 'thread' },
     json: { type: 'string' },
     'cpu-prof': { type: 'string' },
     help: { type: 'boolean', default: false },
@@ -59,7 +62,7 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   process.stdout.write(
-    'usage: node bench/ingest.mjs [--agents N] [--batch N] [--duration S] [--warmup S] [--json FILE] [--cpu-prof DIR]\n',
+    'usage: node bench/ingest.mjs [--agents N] [--batch N] [--duration S] [--warmup S] [--writes thread|inline] [--json FILE] [--cpu-prof DIR]\n',
   );
   process.exit(0);
 }
@@ -67,6 +70,7 @@ const AGENTS = wholeNumber(args, 'agents', 1, 256);
 const BATCH = wholeNumber(args, 'batch', 10, 10_000);
 const DURATION = wholeNumber(args, 'duration', 1, 60);
 const WARMUP = wholeNumber(args, 'warmup', 0, 30);
+if (args.writes !== 'thread' && args.writes !== 'inline') fail(`--writes must be "thread" or "inline", not ${JSON.stringify(args.writes)}`);
 
 if (!existsSync(SUITE_MAIN)) fail(`the suite is not built (${SUITE_MAIN} is missing): run \`pnpm build\` first`);
 
@@ -100,6 +104,7 @@ function startSuite(port) {
       SHALLOT_ADMIN_PASSWORD: PASSWORD,
       SHALLOT_LOG_LEVEL: 'warn',
       SHALLOT_RATE_LIMIT: '0',
+      SHALLOT_INGEST_WRITE_THREAD: String(args.writes === 'thread'),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -393,7 +398,7 @@ async function main() {
   const lines = [
     '',
     `POST /v1/events/process through the suite (SQLite, Redis), node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model.trim()}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
-    `${AGENTS} agents, ${BATCH} documents per batch, ${DURATION} s measured after ${WARMUP} s warm-up`,
+    `${AGENTS} agents, ${BATCH} documents per batch, ${DURATION} s measured after ${WARMUP} s warm-up, writes in ${args.writes === 'thread' ? 'the ingest write thread' : "the request's thread"}`,
     '',
     `events/s          ${num(result.eventsPerSecond)}   (goal >= ${num(GOAL_EVENTS_PER_S)}: ${verdict(result.eventsPerSecond >= GOAL_EVENTS_PER_S)})`,
     `batches/s         ${(result.batches / DURATION).toFixed(1)}`,
@@ -408,7 +413,7 @@ async function main() {
   if (args.json) {
     writeFileSync(
       args.json,
-      `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: availableParallelism(), agents: AGENTS, batch: BATCH, duration: DURATION, ...result, stored }, null, 2)}\n`,
+      `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: availableParallelism(), agents: AGENTS, batch: BATCH, duration: DURATION, writes: args.writes, ...result, stored }, null, 2)}\n`,
     );
   }
   return result.failures === 0;

@@ -35,6 +35,7 @@ const SETTINGS = {
   agentSecret: { env: 'SHALLOT_AGENT_SECRET', schema: Type.String(), default: '' },
   agentSecretOrg: { env: 'SHALLOT_AGENT_SECRET_ORG', schema: Type.String(), default: '' },
   leekAutoCreateApps: { env: 'SHALLOT_LEEK_AUTO_CREATE_APPS', schema: Type.Boolean(), default: false },
+  ingestWriteThread: { env: 'SHALLOT_INGEST_WRITE_THREAD', schema: Type.Boolean(), default: true },
   leekAllowedOrgs: { env: 'SHALLOT_LEEK_ALLOWED_ORGS', schema: Type.String(), default: '' },
   ingestUrl: { env: 'SHALLOT_INGEST_URL', schema: Type.String(), default: 'http://127.0.0.1:8081' },
   searchUrl: { env: 'SHALLOT_SEARCH_URL', schema: Type.String(), default: 'http://127.0.0.1:8082' },

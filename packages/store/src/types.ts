@@ -151,6 +151,17 @@ export interface BulkUpsertOptions {
   also?: (outcomes: readonly BulkOutcome[]) => BulkWrite[];
 }
 
+/** The arguments of one `bulkUpsert`, as one value (for `SqliteIndexes.bulkUpsertGroup`). */
+export interface BulkUpsertCall {
+  index: string;
+  scope: Scope;
+  docs: Doc[];
+  options?: BulkUpsertOptions;
+}
+
+/** What became of one call of a group: its result, or the error that rolled it back alone. */
+export type BulkGroupOutcome = { result: BulkResult } | { error: unknown };
+
 export interface Indexes {
   /** Creates tables / index templates for a spec; idempotent. */
   ensure(spec: IndexSpec): Promise<void>;

@@ -120,7 +120,11 @@ export class SqliteStore implements Store {
     this.#checkpointer =
       file === ':memory:' || backgroundCheckpointMs <= 0 ? undefined : new BackgroundCheckpointer(file, backgroundCheckpointMs);
     this.collections = guarded(new SqliteCollections(db), file);
-    this.indexes = guarded(new SqliteIndexes(db, this.#merges, (docs) => this.#noteBulkWrite(docs)), file);
+    const indexes = new SqliteIndexes(db, this.#merges, {
+      onBulkWrite: (docs) => this.#noteBulkWrite(docs),
+      mapError: (error) => mapSqliteError(error, file),
+    });
+    this.indexes = guarded(indexes, file);
   }
 
   #noteBulkWrite(docs: number): void {

@@ -9,8 +9,10 @@ import { checkAggs, checkPage, checkQuery, checkSort } from '../query/check.js';
 import { type Sql, SqlCompiler, and, ftsTableName, hotValue, jsonPath, quoteIdent, sql, tableName } from '../query/sql.js';
 import { type ResolvedSpec, resolveSpec } from '../spec.js';
 import type {
+  BulkGroupOutcome,
   BulkOutcome,
   BulkResult,
+  BulkUpsertCall,
   BulkUpsertOptions,
   Doc,
   FieldType,
@@ -85,12 +87,21 @@ export class SqliteIndexes implements Indexes {
   readonly #prepared = new Map<string, Prepared>();
 
   readonly #onBulkWrite: ((docs: number) => void) | undefined;
+  readonly #mapError: (error: unknown) => unknown;
 
-  /** `onBulkWrite` hears how many documents each committed bulk upsert wrote (the engine's checkpointer uses it). */
-  constructor(db: Database.Database, merges: MergeRegistry, onBulkWrite?: (docs: number) => void) {
+  /**
+   * `onBulkWrite` hears how many documents each committed bulk upsert wrote (the engine's checkpointer uses it);
+   * `mapError` turns the engine's errors into StoreErrors where a group answers them as values.
+   */
+  constructor(
+    db: Database.Database,
+    merges: MergeRegistry,
+    options: { onBulkWrite?: (docs: number) => void; mapError?: (error: unknown) => unknown } = {},
+  ) {
     this.#db = db;
     this.#merges = merges;
-    this.#onBulkWrite = onBulkWrite;
+    this.#onBulkWrite = options.onBulkWrite;
+    this.#mapError = options.mapError ?? ((error) => error);
   }
 
   async ensure(spec: IndexSpec): Promise<void> {
@@ -272,35 +283,60 @@ export class SqliteIndexes implements Indexes {
    * outcomes — or (on any error, the callback's included) none is.
    */
   async bulkUpsert(index: string, scope: Scope, docs: Doc[], options: BulkUpsertOptions = {}): Promise<BulkResult> {
+    const answer = this.#db.transaction(() => this.#bulkUpsertNow({ index, scope, docs, options })).immediate();
+    this.#onBulkWrite?.(answer.written);
+    return answer;
+  }
+
+  /**
+   * Several bulk upserts in ONE write transaction, each atomic on its own (a savepoint): a call that fails is rolled
+   * back and answered as its error, the others commit together. One commit writes each page the calls share once
+   * instead of once per call — for a writer with several batches waiting. When the transaction as a whole cannot
+   * commit, every call fails (throws) and nothing is written.
+   */
+  async bulkUpsertGroup(calls: readonly BulkUpsertCall[]): Promise<BulkGroupOutcome[]> {
+    const settled = this.#db
+      .transaction(() =>
+        calls.map((call): BulkGroupOutcome => {
+          try {
+            return { result: this.#db.transaction(() => this.#bulkUpsertNow(call))() };
+          } catch (error) {
+            // Some failures (I/O, disk full) end the whole transaction: then nothing of the group may commit.
+            if (!this.#db.inTransaction) throw error;
+            return { error: this.#mapError(error) };
+          }
+        }),
+      )
+      .immediate();
+    this.#onBulkWrite?.(settled.reduce((sum, s) => sum + ('result' in s ? s.result.written : 0), 0));
+    return settled;
+  }
+
+  /** One bulk upsert, inside the caller's transaction. */
+  #bulkUpsertNow({ index, scope, docs, options = {} }: BulkUpsertCall): BulkResult {
     const p = this.#index(index);
     checkScope(scope);
     if (!Array.isArray(docs)) throw invalid('docs must be an array');
     const { also } = options;
     const track = options.outcomes === true || also !== undefined;
-    const answer = this.#db
-      .transaction(() => {
-        let written = 0;
-        const outcomes: BulkOutcome[] = [];
-        for (const doc of docs) {
-          const result = this.#mergeOne(p, scope, doc, track);
-          if (result.written) written++;
-          if (track) outcomes.push({ id: doc.id, previous: result.previous, current: result.doc, changed: result.written });
-        }
-        if (also !== undefined) {
-          for (const write of also(outcomes)) {
-            const target = this.#index(write.index);
-            const targetScope = checkScope(write.scope);
-            if (!Array.isArray(write.docs)) throw invalid(`also: docs for index "${write.index}" must be an array`);
-            for (const doc of write.docs) this.#mergeOne(target, targetScope, doc);
-          }
-        }
-        const result: BulkResult = { written, unchanged: docs.length - written };
-        if (options.outcomes === true) result.outcomes = outcomes;
-        return result;
-      })
-      .immediate();
-    this.#onBulkWrite?.(answer.written);
-    return answer;
+    let written = 0;
+    const outcomes: BulkOutcome[] = [];
+    for (const doc of docs) {
+      const result = this.#mergeOne(p, scope, doc, track);
+      if (result.written) written++;
+      if (track) outcomes.push({ id: doc.id, previous: result.previous, current: result.doc, changed: result.written });
+    }
+    if (also !== undefined) {
+      for (const write of also(outcomes)) {
+        const target = this.#index(write.index);
+        const targetScope = checkScope(write.scope);
+        if (!Array.isArray(write.docs)) throw invalid(`also: docs for index "${write.index}" must be an array`);
+        for (const doc of write.docs) this.#mergeOne(target, targetScope, doc);
+      }
+    }
+    const result: BulkResult = { written, unchanged: docs.length - written };
+    if (options.outcomes === true) result.outcomes = outcomes;
+    return result;
   }
 
   #where(p: Prepared, scope: Scope, query: Query | undefined, compiler: SqlCompiler): Sql {

@@ -1,7 +1,8 @@
 /**
- * One ingest POST (leek-agent-protocol §4): validate, then ONE store write that merges the valid documents and, in
- * the same transaction, stores the dead letters and the summary deltas derived from the merge outcomes; then one
- * notification per task whose stored state changed. A 201 is answered only after that write is durable.
+ * One ingest POST (leek-agent-protocol §4): validate (in the request's thread), then ONE store write (in the write
+ * thread on sqlite, see writer.ts) that merges the valid documents and, in the same transaction, stores the dead
+ * letters and the summary deltas derived from the merge outcomes; then one notification per task whose stored state
+ * changed. A 201 is answered only after that write is durable.
  *
  * Why one write: an agent acknowledges its broker on 201 and redelivers otherwise. If documents, dead letters and
  * summary were written separately, a failure in between would answer 503 with some of them stored; the redelivered
@@ -13,9 +14,18 @@
 import { createHash } from 'node:crypto';
 import { LeekError } from '@shallot/core';
 import type { LeekTaskNotification, LeekTrigger } from '@shallot/schemas';
-import { type BulkOutcome, type Doc, LEEK_DEAD_LETTERS_INDEX, LEEK_EVENTS_INDEX, LEEK_SUMMARY_INDEX, type Store } from '@shallot/store';
+import {
+  type BulkOutcome,
+  type BulkUpsertCall,
+  type Doc,
+  LEEK_DEAD_LETTERS_INDEX,
+  LEEK_EVENTS_INDEX,
+  LEEK_SUMMARY_INDEX,
+  type Store,
+} from '@shallot/store';
 import { summaryDeltas } from './summary.js';
 import { type Refusal, checkBatch } from './validate.js';
+import type { BatchWriter } from './writer.js';
 
 export interface IngestTarget {
   org: string;
@@ -92,20 +102,50 @@ export function notificationsFor(target: IngestTarget, outcomes: readonly BulkOu
   return out;
 }
 
-/** Validates and durably writes one batch; throws (nothing written) when the store fails. */
-export async function ingestBatch(store: Store, target: IngestTarget, body: unknown, now = Date.now()): Promise<IngestResult> {
+/**
+ * What one batch writes, as plain data: the ingest write runs in this thread or in the write thread (writer.ts),
+ * so the job crosses a thread boundary by structured clone.
+ */
+export interface BatchWrite {
+  target: IngestTarget;
+  /** Valid documents, in batch order, for the `leek_events` merge. */
+  valid: Doc[];
+  dead: Doc[];
+}
+
+/**
+ * The store half of an ingest as one bulk upsert: the documents merge into `leek_events` and, in the same
+ * transaction, the summary deltas derived from the outcomes and the dead letters are written.
+ */
+export function batchUpsert({ target, valid, dead }: BatchWrite): BulkUpsertCall {
+  return {
+    index: LEEK_EVENTS_INDEX,
+    scope: target.scope,
+    docs: valid,
+    options: {
+      outcomes: true,
+      also: (results) => {
+        const writes = [{ index: LEEK_SUMMARY_INDEX, scope: target.scope, docs: summaryDeltas(results) }];
+        if (dead.length > 0) writes.push({ index: LEEK_DEAD_LETTERS_INDEX, scope: target.scope, docs: dead });
+        return writes;
+      },
+    },
+  };
+}
+
+/** Writes one batch through `store`; answers the notifications of the tasks whose state changed. */
+export async function writeBatch(store: Store, job: BatchWrite): Promise<LeekTaskNotification[]> {
+  const { index, scope, docs, options } = batchUpsert(job);
+  const { outcomes = [] } = await store.indexes.bulkUpsert(index, scope, docs, options);
+  return notificationsFor(job.target, outcomes);
+}
+
+/** Validates one batch and hands it to the writer; throws (nothing written) when the store fails. */
+export async function ingestBatch(writer: BatchWriter, target: IngestTarget, body: unknown, now = Date.now()): Promise<IngestResult> {
   if (!Array.isArray(body)) throw new LeekError('invalid', 'The body must be a JSON array of task and worker documents');
   if (body.length === 0) return { answer: { success: 0 }, notifications: [] };
   const { valid, refused } = checkBatch(body);
-  const letters = deadLetters(refused, target.env, now);
-  const { outcomes = [] } = await store.indexes.bulkUpsert(LEEK_EVENTS_INDEX, target.scope, valid, {
-    outcomes: true,
-    also: (results) => {
-      const writes = [{ index: LEEK_SUMMARY_INDEX, scope: target.scope, docs: summaryDeltas(results) }];
-      if (letters.length > 0) writes.push({ index: LEEK_DEAD_LETTERS_INDEX, scope: target.scope, docs: letters });
-      return writes;
-    },
-  });
+  const notifications = await writer.write({ target, valid, dead: deadLetters(refused, target.env, now) });
   return {
     answer: {
       success: valid.length,
@@ -114,6 +154,6 @@ export async function ingestBatch(store: Store, target: IngestTarget, body: unkn
         r.id === undefined ? { index: r.index, reason: r.reason } : { index: r.index, id: r.id, reason: r.reason },
       ),
     },
-    notifications: notificationsFor(target, outcomes),
+    notifications,
   };
 }

@@ -4,8 +4,9 @@ import { leekEventsOptions, leekEventsProcess, leekEventsReady } from '@shallot/
 import { agentHeaders, authenticateAgent } from '../leek/agents.js';
 import { ingestBatch } from '../leek/ingest.js';
 import type { Notifier } from '../leek/notifier.js';
+import type { BatchWriter } from '../leek/writer.js';
 
-export function eventRoutes(ctx: ServiceContext, notifier: Notifier) {
+export function eventRoutes(ctx: ServiceContext, writer: BatchWriter, notifier: Notifier) {
   const { store, config } = ctx;
   return [
     implement(leekEventsOptions, async ({ reply }) => leekJsonString(reply, 'OK')),
@@ -17,7 +18,7 @@ export function eventRoutes(ctx: ServiceContext, notifier: Notifier) {
 
     implement(leekEventsProcess, async ({ request, reply }) => {
       const target = await authenticateAgent(store, config, agentHeaders(request, true), { autoCreate: false });
-      const { answer, notifications } = await ingestBatch(store, { ...target, triggers: target.application.fo_triggers }, request.body);
+      const { answer, notifications } = await ingestBatch(writer, { ...target, triggers: target.application.fo_triggers }, request.body);
       await notifier.send(notifications, request.log);
       reply.code(201);
       return answer;
