@@ -55,6 +55,9 @@ t.test('task monitor: create an app, ingest an agent conversation, search it, an
     envs: ['prod'],
   });
   t.equal(trigger.status, 200, JSON.stringify(trigger.body));
+  t.equal(slack.length, 1, 'the web hook was verified with a message before the trigger was saved');
+  t.match(slack[0], { text: /application billing[\s\S]*Environments: prod[\s\S]*States: SUCCEEDED, CRITICAL/ });
+  const notifications = () => slack.slice(1);
 
   // The agent: every batch of §10 in turn, each answered 201 only once stored.
   const agent = {
@@ -100,12 +103,12 @@ t.test('task monitor: create an app, ingest an agent conversation, search it, an
 
   // One Slack message per matching transition, none for the redelivered batch.
   const deadline = Date.now() + 15_000;
-  while (slack.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  while (notifications().length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   const finalBatch = LIFECYCLE[LIFECYCLE.length - 1];
   t.equal((await call('POST', '/v1/events/process', agent, finalBatch)).status, 201, 'a redelivered batch is accepted');
   await new Promise((r) => setTimeout(r, 1500));
-  t.equal(slack.length, 2, 'exactly one message per matching task');
-  const texts = slack.map((m) => JSON.stringify(m));
+  t.equal(notifications().length, 2, 'exactly one message per matching task');
+  const texts = notifications().map((m) => JSON.stringify(m));
   t.ok(texts.some((m) => m.includes('billing.tasks.charge_invoice') && m.includes('SUCCEEDED')));
   t.ok(texts.some((m) => m.includes('CRITICAL')));
   t.ok(

@@ -1,5 +1,7 @@
 /** Test wiring shared by every package: a real Redis under a unique prefix and a real SQLite file in a temp dir. */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { type IncomingHttpHeaders, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -79,4 +81,54 @@ export async function storeApiKey(store: Store, fields: Record<string, unknown> 
     key_hash: hashApiKey(key),
   });
   return { id, key };
+}
+
+export interface ReceivedRequest {
+  method: string;
+  /** Path and query string. */
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+export interface WebHookReceiver {
+  /** Every request, in arrival order. */
+  requests: ReceivedRequest[];
+  /** Answers per path: the statuses to give in turn, the last one repeated (200 when absent); 0 never answers. */
+  statuses: Map<string, number[]>;
+  url(path?: string): string;
+  at(path: string): ReceivedRequest[];
+}
+
+/** An HTTP server on loopback standing in for a web hook's target (Slack, a customer's endpoint); closed at teardown. */
+export async function webHookReceiver(t: Teardownable, host = '127.0.0.1'): Promise<WebHookReceiver> {
+  const requests: ReceivedRequest[] = [];
+  const statuses = new Map<string, number[]>();
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const path = req.url ?? '/';
+      requests.push({ method: req.method ?? '', path, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      const plan = statuses.get(path) ?? [200];
+      const status = (plan.length > 1 ? plan.shift() : plan[0]) ?? 200;
+      if (status === 0) return;
+      res.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : 'refused');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  t.teardown(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  const { port } = server.address() as AddressInfo;
+  return {
+    requests,
+    statuses,
+    url: (path = '/') => `http://${host.includes(':') ? `[${host}]` : host}:${port}${path}`,
+    at: (path) => requests.filter((r) => r.path === path),
+  };
 }

@@ -1,12 +1,18 @@
 // /v1/applications*: task-monitor applications, their triggers, admins and dead letters (leek-management-and-search
 // §1–§4): every rule with its denials — another org's user, a non-owner, a non-admin, no credentials.
-import { USERS, hashPassword, userKey } from '@shallot/core';
-import { storeApiKey } from '@shallot/core/testing';
+import { LeekError, USERS, createWebhookGuard, hashPassword, userKey } from '@shallot/core';
+import { storeApiKey, webHookReceiver } from '@shallot/core/testing';
 import { LEEK_APPLICATIONS, leekScope } from '@shallot/schemas';
 import { LEEK_DEAD_LETTERS_INDEX, LEEK_EVENTS_INDEX, LEEK_SUMMARY_INDEX } from '@shallot/store';
 import type { InjectOptions } from 'fastify';
 import t, { type Test } from 'tap';
+import { verifyTriggerWebhook } from '../src/leek/webhook-check.js';
 import { type Harness, harness } from './helpers.js';
+
+/** Slack's stand-in: triggers are verified by a message to their web hook before they are saved. */
+const slack = await webHookReceiver(t);
+const SLACK_PATH = '/services/T0/B0/XYZ';
+const TRIGGER = { enabled: true, type: 'slack', slack_wh_url: slack.url(SLACK_PATH) };
 
 /** Hashed once: scrypt is slow on purpose, and every test makes several users. */
 const PASSWORD_HASH = hashPassword('user-password-1');
@@ -75,8 +81,9 @@ interface World {
   createApp(who: Who, name: string): Promise<Answer>;
 }
 
+/** Web hooks may reach the loopback receiver unless `overrides` say otherwise. */
 async function world(t: Test, overrides: Parameters<typeof harness>[1] = {}): Promise<World> {
-  const h = await harness(t, overrides);
+  const h = await harness(t, { webhookAllow: '127.0.0.1', ...overrides });
   const owner = await user(h, 'olivia', 'olivia@acme.io');
   const colleague = await user(h, 'carl', 'Carl@acme.io');
   const stranger = await user(h, 'sam', 'sam@beta.io');
@@ -314,7 +321,7 @@ t.test('purge: admins; every task and worker document goes, the app, triggers, d
     method: 'POST',
     url: '/v1/applications/fo-triggers',
     app: 'billing',
-    payload: { enabled: true, type: 'slack', slack_wh_url: 'https://hooks.slack.com/services/T/B/X' },
+    payload: TRIGGER,
   });
 
   t.equal(errorCode(await call(colleague, { method: 'DELETE', url: '/v1/applications/purge', app: 'billing' })), 401002, 'not an admin');
@@ -385,8 +392,6 @@ t.test('indices: storage stats per partition for members of the org', async (t) 
   t.equal(errorCode(await call(stranger, { method: 'GET', url: '/v1/applications/indices', app: 'billing' })), 404001);
   t.equal(errorCode(await call(owner, { method: 'GET', url: '/v1/applications/indices' })), 400001);
 });
-
-const TRIGGER = { enabled: true, type: 'slack', slack_wh_url: 'https://hooks.slack.com/services/T0/B0/XYZ' };
 
 t.test('fo-triggers: owner creates, edits (upsert) and deletes; defaults applied', async (t) => {
   const { owner, call, createApp } = await world(t);
@@ -477,6 +482,87 @@ t.test('fo-triggers: strict schema (400 400002) and owner only', async (t) => {
   t.equal(errorCode(await call(colleague, { method: 'DELETE', url: '/v1/applications/fo-triggers/AAAAAAAAAA', app: 'billing' })), 401002);
   const app = await h.ctx.store.collections.get(LEEK_APPLICATIONS, leekScope('acme.io', 'billing'));
   t.same(app?.fo_triggers, [], 'nothing saved');
+});
+
+t.test('fo-triggers: the web hook gets a message summarising the trigger before it is saved (create and edit)', async (t) => {
+  const { owner, call, createApp } = await world(t);
+  await createApp(owner, 'billing');
+  const path = '/services/T1/B1/SUMMARY';
+  const url = slack.url(path);
+  const created = await call(owner, {
+    method: 'POST',
+    url: '/v1/applications/fo-triggers',
+    app: 'billing',
+    payload: { ...TRIGGER, slack_wh_url: url, states: ['FAILED', 'CRITICAL'], envs: ['prod'], include: ['billing\\.'] },
+  });
+  t.equal(created.status, 200);
+  const id = created.body.fo_triggers?.[0]?.id ?? '';
+  const [first] = slack.at(path);
+  t.equal(first?.method, 'POST');
+  t.equal(first?.headers['content-type'], 'application/json');
+  const text = (JSON.parse(first?.body ?? '{}') as { text?: string }).text ?? '';
+  for (const part of ['application billing', `Trigger ${id}: enabled`, 'Environments: prod', 'States: FAILED, CRITICAL', 'billing\\.'])
+    t.ok(text.includes(part), `the message says ${JSON.stringify(part)}: ${text}`);
+
+  await call(owner, {
+    method: 'PUT',
+    url: `/v1/applications/fo-triggers/${id}`,
+    app: 'billing',
+    payload: { ...TRIGGER, slack_wh_url: url, enabled: false },
+  });
+  t.equal(slack.at(path).length, 2, 'an edit is verified too');
+  t.match(JSON.parse(slack.at(path)[1]?.body ?? '{}'), { text: /disabled[\s\S]*Environments: all[\s\S]*States: all/ });
+});
+
+t.test('fo-triggers: a web hook that refuses, cannot be reached or is not allowed → 400 400002, nothing saved', async (t) => {
+  const { h, owner, call, createApp } = await world(t);
+  await createApp(owner, 'billing');
+  const kept = await call(owner, { method: 'POST', url: '/v1/applications/fo-triggers', app: 'billing', payload: TRIGGER });
+  const before = kept.body.fo_triggers;
+  t.equal(before?.length, 1);
+  const id = before?.[0]?.id ?? '';
+  slack.statuses.set('/refuses', [404]);
+  slack.statuses.set('/fails', [500]);
+  const unreachable = 'http://127.0.0.1:9/services/T/B/X'; // discard port: nothing listens
+  for (const [url, reason] of [
+    [slack.url('/refuses'), /HTTP 404/],
+    [slack.url('/fails'), /HTTP 500/],
+    [unreachable, /no answer/],
+  ] as const) {
+    for (const [method, path] of [
+      ['POST', '/v1/applications/fo-triggers'],
+      ['PUT', `/v1/applications/fo-triggers/${id}`],
+    ] as const) {
+      const res = await call(owner, { method, url: path, app: 'billing', payload: { ...TRIGGER, slack_wh_url: url, enabled: false } });
+      t.equal(res.status, 400, `${method} ${url}`);
+      t.equal(errorCode(res), 400002);
+      t.match(res.body.error?.reason ?? res.body.error?.message, /invalid webhook URL/);
+      t.match(JSON.stringify(res.body), reason);
+    }
+  }
+  const app = await h.ctx.store.collections.get(LEEK_APPLICATIONS, leekScope('acme.io', 'billing'));
+  t.same(app?.fo_triggers, before, 'the saved trigger is unchanged and none was added');
+
+  const guarded = await world(t, { webhookAllow: '' });
+  await guarded.createApp(guarded.owner, 'billing');
+  const sent = slack.requests.length;
+  const refused = await guarded.call(guarded.owner, {
+    method: 'POST',
+    url: '/v1/applications/fo-triggers',
+    app: 'billing',
+    payload: TRIGGER,
+  });
+  t.equal(errorCode(refused), 400002);
+  t.match(JSON.stringify(refused.body), /not allowed.*loopback/);
+  t.equal(slack.requests.length, sent, 'the SSRF guard sent nothing to a loopback address that is not allow-listed');
+});
+
+t.test('fo-triggers: a web hook that does not answer in time refuses the trigger', async (t) => {
+  slack.statuses.set('/silent', [0]);
+  const trigger = { id: 'SILENTXXXX', enabled: true, type: 'slack' as const, slack_wh_url: slack.url('/silent'), states: [], envs: [] };
+  const error = await verifyTriggerWebhook('billing', trigger, createWebhookGuard('127.0.0.1'), 300).catch((e: unknown) => e);
+  t.ok(error instanceof LeekError, String(error));
+  t.match((error as Error).message, /invalid webhook URL.*no answer.*timed out after 300 ms/);
 });
 
 t.test('admins: owner grants and removes; same-org e-mails only without a whitelist (400 400008)', async (t) => {

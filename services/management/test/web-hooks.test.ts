@@ -1,5 +1,4 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { webHookReceiver } from '@shallot/core/testing';
 import t from 'tap';
 import { crudTable, harness } from './crud-table.js';
 
@@ -36,30 +35,6 @@ crudTable(t, {
   },
 });
 
-interface Received {
-  method: string;
-  url: string;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-async function receiver(t: { teardown(fn: () => unknown): void }) {
-  const received: Received[] = [];
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => {
-      body += c;
-    });
-    req.on('end', () => {
-      received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('thanks');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => new Promise((resolve) => server.close(resolve)));
-  return { received, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
-
 t.test('web hooks: a body macro that does not compile is refused with code web_hook; so are bad header names', async (t) => {
   const h = await harness(t);
   const base = { title: 'H', method: 'POST', url: 'https://example.com/' };
@@ -74,7 +49,9 @@ t.test('web hooks: a body macro that does not compile is refused with code web_h
 
 t.test('test_web_hook: a hook to 127.0.0.1 is refused by default and nothing is sent', async (t) => {
   const h = await harness(t);
-  const { received, base } = await receiver(t);
+  const receiver = await webHookReceiver(t);
+  const { requests: received } = receiver;
+  const base = receiver.url('');
   const res = await h.api('test_web_hook', { id: 'adhoc', title: 'Local', method: 'POST', url: `${base}/hook`, body: '{{text}}' });
   t.equal(res.body.code, 0);
   t.equal(res.body.result.code, 'webhook');
@@ -84,7 +61,9 @@ t.test('test_web_hook: a hook to 127.0.0.1 is refused by default and nothing is 
 
 t.test('test_web_hook: delivered when allow-listed, merged over the saved hook, with granted secrets redacted', async (t) => {
   const h = await harness(t, { webhookAllow: '127.0.0.1' });
-  const { received, base } = await receiver(t);
+  const receiver = await webHookReceiver(t);
+  const { requests: received } = receiver;
+  const base = receiver.url('');
   const hook = (
     await h.api('create_web_hook', {
       id: 'local_hook',
@@ -113,7 +92,7 @@ t.test('test_web_hook: delivered when allow-listed, merged over the saved hook, 
   t.equal(received.length, 1);
   const [req] = received;
   t.equal(req?.method, 'POST', 'the request wins over the saved hook');
-  t.equal(req?.url, '/override?q=Web%20Hook%20Test%3A%20Local%20Hook');
+  t.equal(req?.path, '/override?q=Web%20Hook%20Test%3A%20Local%20Hook');
   t.equal(req?.headers.authorization, 'Bearer tok-3f9a-very-secret', 'the saved headers and the secret are used');
   t.same(JSON.parse(req?.body ?? '{}'), { text: 'Web Hook Test: Local Hook', missing: 'Web Hook Test: Local Hook' });
   t.notMatch(JSON.stringify(res.body), /tok-3f9a-very-secret/, 'the secret value is not in the answer');

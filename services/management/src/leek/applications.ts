@@ -230,17 +230,16 @@ export function triggerFromBody(id: string, body: LeekTriggerBody): LeekTrigger 
   return trigger;
 }
 
-export function addTrigger(store: Store, record: CollectionRecord, body: LeekTriggerBody): Promise<LeekApplication> {
-  const trigger = triggerFromBody(generateTriggerId(), body);
+/** Appends a trigger (built by `triggerFromBody`, its web hook verified). */
+export function addTrigger(store: Store, record: CollectionRecord, trigger: LeekTrigger): Promise<LeekApplication> {
   return updateApplication(store, record, (app) => ({ fo_triggers: [...app.fo_triggers, trigger] }));
 }
 
 /** Replaces the trigger with that id; an unknown id is appended (spec: upsert). */
-export function editTrigger(store: Store, record: CollectionRecord, id: string, body: LeekTriggerBody): Promise<LeekApplication> {
-  const trigger = triggerFromBody(id, body);
+export function editTrigger(store: Store, record: CollectionRecord, trigger: LeekTrigger): Promise<LeekApplication> {
   return updateApplication(store, record, (app) => {
-    const known = app.fo_triggers.some((t) => t.id === id);
-    return { fo_triggers: known ? app.fo_triggers.map((t) => (t.id === id ? trigger : t)) : [...app.fo_triggers, trigger] };
+    const known = app.fo_triggers.some((t) => t.id === trigger.id);
+    return { fo_triggers: known ? app.fo_triggers.map((t) => (t.id === trigger.id ? trigger : t)) : [...app.fo_triggers, trigger] };
   });
 }
 

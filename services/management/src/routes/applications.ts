@@ -16,7 +16,7 @@ import {
   leekTriggerDelete,
   leekTriggerEdit,
 } from '@shallot/schemas';
-import { LeekError, generateId } from '@shallot/core';
+import { LeekError, createWebhookGuard, generateId } from '@shallot/core';
 import type { Caller } from '@shallot/core';
 import type { FastifyRequest } from 'fastify';
 import {
@@ -30,18 +30,22 @@ import {
   deleteApplication,
   deleteTrigger,
   editTrigger,
+  generateTriggerId,
   isEligibleAdmin,
   listApplications,
   listDeadLetters,
   purgeApplication,
   purgeDeadLetters,
   removeAdmin,
+  triggerFromBody,
 } from '../leek/applications.js';
+import { verifyTriggerWebhook } from '../leek/webhook-check.js';
 
 const pathParam = (request: FastifyRequest, name: string): unknown => (request.params as Record<string, unknown> | undefined)?.[name];
 
 export function applicationRoutes(ctx: ServiceContext) {
   const { store, config } = ctx;
+  const guard = createWebhookGuard(config.webhookAllow);
   const access = (request: FastifyRequest, caller: Caller | null, level: LeekLevel) => leekAppAccess(request, caller, store, config, level);
 
   return [
@@ -86,14 +90,18 @@ export function applicationRoutes(ctx: ServiceContext) {
     }),
 
     implement(leekTriggerCreate, async ({ params, caller, request }) => {
-      const { record } = await access(request, caller, 'owner');
-      return addTrigger(store, record, params);
+      const { record, app } = await access(request, caller, 'owner');
+      const trigger = triggerFromBody(generateTriggerId(), params);
+      await verifyTriggerWebhook(app.app_name, trigger, guard);
+      return addTrigger(store, record, trigger);
     }),
 
     implement(leekTriggerEdit, async ({ params, caller, request }) => {
       const id = checkTriggerId(pathParam(request, 'trigger_id'));
-      const { record } = await access(request, caller, 'owner');
-      return editTrigger(store, record, id, params);
+      const { record, app } = await access(request, caller, 'owner');
+      const trigger = triggerFromBody(id, params);
+      await verifyTriggerWebhook(app.app_name, trigger, guard);
+      return editTrigger(store, record, trigger);
     }),
 
     implement(leekTriggerDelete, async ({ caller, request }) => {
