@@ -1,21 +1,25 @@
 /** The ingest service: agent-facing writes (task and worker events, server metrics). */
-import { type ServicePlugin, registerApi } from '@shallot/core';
+import { type ServicePlugin, createProducer, registerApi } from '@shallot/core';
+import { notifyQueue } from '@shallot/schemas';
 import { ensureLeekIndexes } from '@shallot/store';
 import fp from 'fastify-plugin';
-import { createNotifier } from './leek/notifier.js';
+import { OutboxRelay } from './leek/outbox-relay.js';
 import { createBatchWriter } from './leek/writer.js';
 import { eventRoutes } from './routes/events.js';
 
 const ingest: ServicePlugin = async (app, { ctx }) => {
   await ensureLeekIndexes(ctx.store);
-  const notifier = createNotifier(ctx.redis);
   const writer = createBatchWriter(ctx.store, ctx.config.ingestWriteThread, app.log);
-  // Writes in flight finish before their notifications' queue closes.
+  const producer = createProducer(ctx.redis, notifyQueue);
+  const relay = new OutboxRelay(ctx.store, producer, app.log);
+  app.addHook('onReady', () => relay.start());
+  // Writes in flight finish (and fill the outbox) before the relay's last round and the queue closes.
   app.addHook('onClose', async () => {
     await writer.close();
-    await notifier.close();
+    await relay.close();
+    await producer.close();
   });
-  registerApi(app, { service: 'ingest', implementations: [...eventRoutes(ctx, writer, notifier)] });
+  registerApi(app, { service: 'ingest', implementations: [...eventRoutes(ctx, writer, relay)] });
 };
 
 export const ingestPlugin = fp(ingest, { name: 'shallot-ingest', fastify: '5.x', encapsulate: true });

@@ -13,6 +13,13 @@ export const LEEK_EVENTS_INDEX = 'leek_events';
 export const LEEK_DEAD_LETTERS_INDEX = 'leek_dead_letters';
 /** One row per (environment, task name): counts by state, last seen, runtimes; maintained from ingest transitions. */
 export const LEEK_SUMMARY_INDEX = 'leek_summary';
+/**
+ * Task notifications, written in the same transaction as the ingest write that caused them and kept until the ingest
+ * service's relay has handed them to the notify queue: a notification is never lost between store and Redis.
+ */
+export const LEEK_OUTBOX_INDEX = 'leek_outbox';
+/** The outbox is one queue for every application, not a per-app scope. */
+export const LEEK_OUTBOX_SCOPE = 'pending';
 
 const dates = (...names: string[]): Record<string, FieldType> => Object.fromEntries(names.map((n) => [n, 'date' as const]));
 const keywords = (...names: string[]): Record<string, FieldType> => Object.fromEntries(names.map((n) => [n, 'keyword' as const]));
@@ -201,11 +208,15 @@ if (s.isEmpty()) {
 
 export const leekSummaryMerge: MergeDefinition = { name: 'leek_summary', js: mergeSummaryRow, painless: SUMMARY_PAINLESS };
 
+/** The indexes an application owns (each scoped by `leekScope(org, app)`). */
 export const LEEK_INDEX_SPECS: readonly IndexSpec[] = [LEEK_EVENTS_SPEC, LEEK_DEAD_LETTERS_SPEC, LEEK_SUMMARY_SPEC];
 
-/** Registers the merges and ensures the three indexes; every service touching task-monitor data calls it at startup. */
+/** Outbox entries: `{id, created_at, notification}`, relayed oldest first. */
+export const LEEK_OUTBOX_SPEC: IndexSpec = { name: LEEK_OUTBOX_INDEX, fields: { created_at: 'date' }, hot: ['created_at'] };
+
+/** Registers the merges and ensures the indexes and the outbox; every service touching task-monitor data calls it at startup. */
 export async function ensureLeekIndexes(store: Store): Promise<void> {
   store.registerMerge(leekDocumentMerge);
   store.registerMerge(leekSummaryMerge);
-  for (const spec of LEEK_INDEX_SPECS) await store.indexes.ensure(spec);
+  for (const spec of [...LEEK_INDEX_SPECS, LEEK_OUTBOX_SPEC]) await store.indexes.ensure(spec);
 }

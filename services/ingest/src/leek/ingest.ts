@@ -1,17 +1,18 @@
 /**
  * One ingest POST (leek-agent-protocol §4): validate (in the request's thread), then ONE store write (in the write
  * thread on sqlite, see writer.ts) that merges the valid documents and, in the same transaction, stores the dead
- * letters and the summary deltas derived from the merge outcomes; then one notification per task whose stored state
- * changed. A 201 is answered only after that write is durable.
+ * letters, the summary deltas derived from the merge outcomes and, in the outbox, one notification per task whose
+ * stored state changed (the relay, outbox-relay.ts, hands them to the notify queue). A 201 is answered only after that
+ * write is durable.
  *
- * Why one write: an agent acknowledges its broker on 201 and redelivers otherwise. If documents, dead letters and
- * summary were written separately, a failure in between would answer 503 with some of them stored; the redelivered
- * batch would then merge as "unchanged" and its summary transitions and notifications would be lost for good. On
- * sqlite the store's `also` writes commit with the documents or not at all. On Elasticsearch they follow in a second
- * bulk request (not atomic): a failure there answers 503 and the retry re-writes the dead letters (their ids are
- * content hashes, so no duplicates) but cannot recover that batch's summary deltas.
+ * Why one write: an agent acknowledges its broker on 201 and redelivers otherwise. If documents, dead letters, summary
+ * and notifications were written separately, a failure in between would answer 503 with some of them stored; the
+ * redelivered batch would then merge as "unchanged" and its summary transitions and notifications would be lost for
+ * good. On sqlite the store's `also` writes commit with the documents or not at all. On Elasticsearch they follow in
+ * a second bulk request (not atomic): a failure there answers 503 and the retry re-writes the dead letters (their ids
+ * are content hashes, so no duplicates) but cannot recover that batch's summary deltas and notifications.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { LeekError } from '@shallot/core';
 import type { LeekTaskNotification, LeekTrigger } from '@shallot/schemas';
 import {
@@ -20,6 +21,8 @@ import {
   type Doc,
   LEEK_DEAD_LETTERS_INDEX,
   LEEK_EVENTS_INDEX,
+  LEEK_OUTBOX_INDEX,
+  LEEK_OUTBOX_SCOPE,
   LEEK_SUMMARY_INDEX,
   type Store,
 } from '@shallot/store';
@@ -41,12 +44,6 @@ export interface IngestAnswer {
   success: number;
   rejected?: number;
   errors?: Array<{ index: number; id?: string; reason: string }>;
-}
-
-export interface IngestResult {
-  answer: IngestAnswer;
-  /** Messages for the `notify` queue: tasks whose stored state changed. */
-  notifications: LeekTaskNotification[];
 }
 
 /** A dead letter's id is a hash of what was refused and why: a redelivered batch rewrites the same records. */
@@ -111,49 +108,63 @@ export interface BatchWrite {
   /** Valid documents, in batch order, for the `leek_events` merge. */
   valid: Doc[];
   dead: Doc[];
+  /** When the batch was received (epoch ms): the outbox entries' `created_at`. */
+  now: number;
+}
+
+let outboxSequence = 0;
+
+/**
+ * An outbox entry per notification (LEEK_OUTBOX_SPEC). Ids sort in write order (time, then a sequence of this
+ * thread's, then a random part for other writers), so the relay queues a task's transitions in order.
+ */
+export function outboxEntries(notifications: readonly LeekTaskNotification[], now: number): Doc[] {
+  return notifications.map((notification) => {
+    outboxSequence = (outboxSequence + 1) % 1e10;
+    const id = `${String(now).padStart(15, '0')}-${String(outboxSequence).padStart(10, '0')}-${randomBytes(4).toString('hex')}`;
+    return { id, created_at: now, notification };
+  });
 }
 
 /**
  * The store half of an ingest as one bulk upsert: the documents merge into `leek_events` and, in the same
- * transaction, the summary deltas derived from the outcomes and the dead letters are written.
+ * transaction, the summary deltas and the notifications derived from the outcomes and the dead letters are written.
  */
-export function batchUpsert({ target, valid, dead }: BatchWrite): BulkUpsertCall {
+export function batchUpsert({ target, valid, dead, now }: BatchWrite): BulkUpsertCall {
   return {
     index: LEEK_EVENTS_INDEX,
     scope: target.scope,
     docs: valid,
     options: {
-      outcomes: true,
       also: (results) => {
         const writes = [{ index: LEEK_SUMMARY_INDEX, scope: target.scope, docs: summaryDeltas(results) }];
         if (dead.length > 0) writes.push({ index: LEEK_DEAD_LETTERS_INDEX, scope: target.scope, docs: dead });
+        const notifications = notificationsFor(target, results);
+        if (notifications.length > 0)
+          writes.push({ index: LEEK_OUTBOX_INDEX, scope: LEEK_OUTBOX_SCOPE, docs: outboxEntries(notifications, now) });
         return writes;
       },
     },
   };
 }
 
-/** Writes one batch through `store`; answers the notifications of the tasks whose state changed. */
-export async function writeBatch(store: Store, job: BatchWrite): Promise<LeekTaskNotification[]> {
+/** Writes one batch through `store`. */
+export async function writeBatch(store: Store, job: BatchWrite): Promise<void> {
   const { index, scope, docs, options } = batchUpsert(job);
-  const { outcomes = [] } = await store.indexes.bulkUpsert(index, scope, docs, options);
-  return notificationsFor(job.target, outcomes);
+  await store.indexes.bulkUpsert(index, scope, docs, options);
 }
 
 /** Validates one batch and hands it to the writer; throws (nothing written) when the store fails. */
-export async function ingestBatch(writer: BatchWriter, target: IngestTarget, body: unknown, now = Date.now()): Promise<IngestResult> {
+export async function ingestBatch(writer: BatchWriter, target: IngestTarget, body: unknown, now = Date.now()): Promise<IngestAnswer> {
   if (!Array.isArray(body)) throw new LeekError('invalid', 'The body must be a JSON array of task and worker documents');
-  if (body.length === 0) return { answer: { success: 0 }, notifications: [] };
+  if (body.length === 0) return { success: 0 };
   const { valid, refused } = checkBatch(body);
-  const notifications = await writer.write({ target, valid, dead: deadLetters(refused, target.env, now) });
+  await writer.write({ target, valid, dead: deadLetters(refused, target.env, now), now });
   return {
-    answer: {
-      success: valid.length,
-      rejected: refused.length,
-      errors: refused.map((r) =>
-        r.id === undefined ? { index: r.index, reason: r.reason } : { index: r.index, id: r.id, reason: r.reason },
-      ),
-    },
-    notifications,
+    success: valid.length,
+    rejected: refused.length,
+    errors: refused.map((r) =>
+      r.id === undefined ? { index: r.index, reason: r.reason } : { index: r.index, id: r.id, reason: r.reason },
+    ),
   };
 }

@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { type SqliteStore, ensureLeekIndexes, openStore } from '@shallot/store';
-import { type BatchWrite, batchUpsert, notificationsFor } from './ingest.js';
+import { type BatchWrite, batchUpsert } from './ingest.js';
 import { type FromWriteThread, type ToWriteThread, describeFailure } from './writer.js';
 
 /**
@@ -56,10 +56,10 @@ async function flush(): Promise<void> {
     let answers: FromWriteThread[];
     try {
       const settled = await store.indexes.bulkUpsertGroup(group.map(({ job }) => batchUpsert(job)));
-      answers = group.map(({ id, job }, i): FromWriteThread => {
+      answers = group.map(({ id }, i): FromWriteThread => {
         const outcome = settled[i];
         if (outcome === undefined || 'error' in outcome) return { type: 'failed', id, failure: describeFailure(outcome?.error) };
-        return { type: 'written', id, notifications: notificationsFor(job.target, outcome.result.outcomes ?? []) };
+        return { type: 'written', id };
       });
     } catch (error) {
       answers = group.map(({ id }) => ({ type: 'failed', id, failure: describeFailure(error) }));

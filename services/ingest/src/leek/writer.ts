@@ -7,14 +7,13 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { LeekTaskNotification } from '@shallot/schemas';
 import { SqliteStore, type Store, StoreError, type StoreErrorKind } from '@shallot/store';
 import type { FastifyBaseLogger } from 'fastify';
 import { type BatchWrite, writeBatch } from './ingest.js';
 
 export interface BatchWriter {
-  /** Writes one batch durably (or throws, nothing written); answers its task notifications. */
-  write(job: BatchWrite): Promise<LeekTaskNotification[]>;
+  /** Writes one batch durably, or throws and nothing is written. */
+  write(job: BatchWrite): Promise<void>;
   /** Lets the writes in flight finish, then stops. */
   close(): Promise<void>;
 }
@@ -35,9 +34,7 @@ export interface WriteFailure {
   kind?: StoreErrorKind;
   message: string;
 }
-export type FromWriteThread =
-  | { type: 'written'; id: number; notifications: LeekTaskNotification[] }
-  | { type: 'failed'; id: number; failure: WriteFailure };
+export type FromWriteThread = { type: 'written'; id: number } | { type: 'failed'; id: number; failure: WriteFailure };
 
 export function describeFailure(error: unknown): WriteFailure {
   const message = error instanceof Error ? error.message : String(error);
@@ -54,7 +51,7 @@ export function inlineWriter(store: Store): BatchWriter {
 }
 
 interface Pending {
-  resolve(notifications: LeekTaskNotification[]): void;
+  resolve(): void;
   reject(error: Error): void;
 }
 
@@ -79,7 +76,7 @@ export class ThreadWriter implements BatchWriter {
     this.#log = log;
   }
 
-  write(job: BatchWrite): Promise<LeekTaskNotification[]> {
+  write(job: BatchWrite): Promise<void> {
     if (this.#closed) return Promise.reject(new StoreError('unavailable', 'the ingest service is shutting down'));
     const worker = this.#worker ?? this.#start();
     const id = this.#nextId++;
@@ -100,7 +97,7 @@ export class ThreadWriter implements BatchWriter {
       const pending = this.#pending.get(message.id);
       if (pending === undefined) return;
       this.#pending.delete(message.id);
-      if (message.type === 'written') pending.resolve(message.notifications);
+      if (message.type === 'written') pending.resolve();
       else pending.reject(failureError(message.failure));
     });
     worker.on('error', (error) => {

@@ -3,10 +3,10 @@ import { type ServiceContext, implement, leekJsonString } from '@shallot/core';
 import { leekEventsOptions, leekEventsProcess, leekEventsReady } from '@shallot/schemas';
 import { agentHeaders, authenticateAgent } from '../leek/agents.js';
 import { ingestBatch } from '../leek/ingest.js';
-import type { Notifier } from '../leek/notifier.js';
+import type { OutboxRelay } from '../leek/outbox-relay.js';
 import type { BatchWriter } from '../leek/writer.js';
 
-export function eventRoutes(ctx: ServiceContext, writer: BatchWriter, notifier: Notifier) {
+export function eventRoutes(ctx: ServiceContext, writer: BatchWriter, relay: OutboxRelay) {
   const { store, config } = ctx;
   return [
     implement(leekEventsOptions, async ({ reply }) => leekJsonString(reply, 'OK')),
@@ -18,8 +18,8 @@ export function eventRoutes(ctx: ServiceContext, writer: BatchWriter, notifier: 
 
     implement(leekEventsProcess, async ({ request, reply }) => {
       const target = await authenticateAgent(store, config, agentHeaders(request, true), { autoCreate: false });
-      const { answer, notifications } = await ingestBatch(writer, { ...target, triggers: target.application.fo_triggers }, request.body);
-      await notifier.send(notifications, request.log);
+      const answer = await ingestBatch(writer, { ...target, triggers: target.application.fo_triggers }, request.body);
+      if (target.application.fo_triggers.some((trigger) => trigger.enabled)) relay.wake();
       reply.code(201);
       return answer;
     }),
