@@ -1,7 +1,6 @@
 // Task notifications go through the outbox: written in the same transaction as the batch that caused them, relayed to
 // the notify queue in write order, deleted once Redis took them, and kept while Redis is unreachable.
 import { createProducer, createRedisWiring } from '@shallot/core';
-import { TEST_REDIS_URL } from '@shallot/core/testing';
 import { type LeekTaskNotification, notifyQueue } from '@shallot/schemas';
 import { LEEK_OUTBOX_INDEX, LEEK_OUTBOX_SCOPE } from '@shallot/store';
 import t from 'tap';

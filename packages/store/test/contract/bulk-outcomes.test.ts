@@ -1,15 +1,8 @@
 // Contract: bulkUpsert's per-document outcomes and `also` writes, and the task-monitor indexes (leek_document merge
 // dispatching by kind, leek_summary adding deltas) through every engine.
 import t from 'tap';
-import {
-  type BulkOutcome,
-  type Doc,
-  type IndexSpec,
-  LEEK_EVENTS_INDEX,
-  LEEK_SUMMARY_INDEX,
-  ensureLeekIndexes,
-  taskMerge,
-} from '../../src/index.js';
+import { type BulkOutcome, type IndexSpec, LEEK_EVENTS_INDEX, LEEK_SUMMARY_INDEX, ensureLeekIndexes, taskMerge } from '../../src/index.js';
+import { taskAt } from '../fixtures/data.js';
 import { forEachEngine, rejectsWith } from '../fixtures/engines.js';
 
 const TASKS: IndexSpec = {
@@ -22,17 +15,7 @@ const PLAIN: IndexSpec = { name: 'outcome_plain', fields: { n: 'number' } };
 const SIDE: IndexSpec = { name: 'outcome_side', fields: { n: 'number', of: 'keyword' } };
 const SCOPE = 'outcomes';
 
-const task = (id: string, state: string, at: number, extra: Record<string, unknown> = {}): Doc => ({
-  id,
-  uuid: id,
-  kind: 'task',
-  state,
-  exact_timestamp: at,
-  [`${state.toLowerCase()}_at`]: Math.floor(at * 1000),
-  events: [state],
-  events_count: 1,
-  ...extra,
-});
+const task = taskAt;
 
 /** Outcomes without engine bookkeeping, for comparison. */
 const brief = (outcomes: readonly BulkOutcome[] | undefined) =>

@@ -2,21 +2,13 @@
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { type Doc, SqliteStore, StoreError, isStoreError, taskMerge } from '../../src/index.js';
+import { taskAt } from '../fixtures/data.js';
 import { tempDir } from '../fixtures/engines.js';
 
 const TASKS = { name: 'group_tasks', fields: { state: 'keyword' as const }, hot: ['state'], merge: taskMerge.name };
 const SIDE = { name: 'group_side', fields: { n: 'number' as const } };
 
-const task = (id: string, state: string, at: number): Doc => ({
-  id,
-  uuid: id,
-  kind: 'task',
-  state,
-  exact_timestamp: at,
-  [`${state.toLowerCase()}_at`]: Math.floor(at * 1000),
-  events: [state],
-  events_count: 1,
-});
+const task = taskAt;
 
 async function openStore(t: Test): Promise<SqliteStore> {
   const store = SqliteStore.open({ file: join(tempDir(t, 'group'), 'store.db') });
