@@ -5,7 +5,7 @@
  *
  *   pnpm bench:ingest                         (builds first)
  *   node bench/ingest.mjs [--agents 8] [--batch 500] [--duration 15] [--warmup 3] [--writes thread|inline]
- *                         [--json FILE] [--cpu-prof DIR]
+ *                         [--trigger] [--json FILE] [--cpu-prof DIR]
  *
  * Each agent is one keep-alive connection that posts its next batch as soon as the previous one is answered (a
  * saturated agent, as after a backlog). Task lifecycles are spread over batches the way an agent's 5-second windows
@@ -15,7 +15,9 @@
  *
  * Prints events/s (documents accepted per second over the measured window) and the p50/p90/p99 latency of a batch,
  * and checks the goal: >= 20,000 events/s with p99 <= 250 ms. `--writes inline` runs the store writes in the request's
- * thread (SHALLOT_INGEST_WRITE_THREAD=false) instead of the ingest write thread, for comparison. Everything stays on loopback, in a temporary data dir
+ * thread (SHALLOT_INGEST_WRITE_THREAD=false) instead of the ingest write thread, for comparison. `--trigger` gives the
+ * application a Slack trigger on FAILED and CRITICAL tasks, received by this process on loopback: the notification
+ * path (outbox, relay, notify queue, job-runner deliveries) runs under the same load. Everything stays on loopback, in a temporary data dir
  * and under a unique Redis prefix, removed on exit; a watchdog stops the run after 120 s.
  */
 import { spawn } from 'node:child_process';
@@ -55,6 +57,7 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '15' },
     warmup: { type: 'string', default: '3' },
     writes: { type: 'string', default: 'thread' },
+    trigger: { type: 'boolean', default: false },
     json: { type: 'string' },
     'cpu-prof': { type: 'string' },
     help: { type: 'boolean', default: false },
@@ -62,7 +65,7 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   process.stdout.write(
-    'usage: node bench/ingest.mjs [--agents N] [--batch N] [--duration S] [--warmup S] [--writes thread|inline] [--json FILE] [--cpu-prof DIR]\n',
+    'usage: node bench/ingest.mjs [--agents N] [--batch N] [--duration S] [--warmup S] [--writes thread|inline] [--trigger] [--json FILE] [--cpu-prof DIR]\n',
   );
   process.exit(0);
 }
@@ -105,6 +108,7 @@ function startSuite(port) {
       SHALLOT_LOG_LEVEL: 'warn',
       SHALLOT_RATE_LIMIT: '0',
       SHALLOT_INGEST_WRITE_THREAD: String(args.writes === 'thread'),
+      SHALLOT_WEBHOOK_ALLOW: '127.0.0.1',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -131,6 +135,21 @@ async function json(url, init) {
   return body;
 }
 
+/** Slack's stand-in for `--trigger`: counts the messages (the trigger's verification message included). */
+const slack = { messages: 0, url: '' };
+async function startSlackReceiver() {
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      slack.messages++;
+      res.end('ok');
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  server.unref();
+  slack.url = `http://127.0.0.1:${server.address().port}/services/T000/B000/BENCH`;
+}
+
 /** Logs in as the admin (org `localhost`, from admin@localhost) and creates the app the agents send to. */
 async function createApplication(url) {
   const login = await json(`${url}/api/user/login`, {
@@ -144,6 +163,14 @@ async function createApplication(url) {
     headers: { 'content-type': 'application/json', 'x-session-id': session },
     body: JSON.stringify({ app_name: 'bench', app_description: 'ingest benchmark' }),
   });
+  if (args.trigger) {
+    await startSlackReceiver();
+    await json(`${url}/v1/applications/fo-triggers`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-session-id': session, 'x-leek-app-name': app.app_name },
+      body: JSON.stringify({ enabled: true, type: 'slack', slack_wh_url: slack.url, states: ['FAILED', 'CRITICAL'] }),
+    });
+  }
   return { session, org: app.org, app: app.app_name, key: app.app_key };
 }
 
@@ -408,12 +435,13 @@ async function main() {
     `machine load      ${loadavg()[0].toFixed(1)} (1-minute average; above the CPU count, other processes compete for the cores)`,
     `stored            ${num(stored ?? 0)} task/worker documents, ${num(summaryRows ?? 0)} summary rows`,
   ];
+  if (args.trigger) lines.push(`slack             ${num(Math.max(0, slack.messages - 1))} failure messages received by the end of the run`);
   if (result.failures > 0) lines.push(`WARNING: ${result.failures} batches failed; first: ${result.firstFailure}`);
   process.stdout.write(`${lines.join('\n')}\n`);
   if (args.json) {
     writeFileSync(
       args.json,
-      `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: availableParallelism(), agents: AGENTS, batch: BATCH, duration: DURATION, writes: args.writes, ...result, stored }, null, 2)}\n`,
+      `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: availableParallelism(), agents: AGENTS, batch: BATCH, duration: DURATION, writes: args.writes, trigger: args.trigger, ...result, stored }, null, 2)}\n`,
     );
   }
   return result.failures === 0;

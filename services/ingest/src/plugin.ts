@@ -11,12 +11,12 @@ const ingest: ServicePlugin = async (app, { ctx }) => {
   await ensureLeekIndexes(ctx.store);
   const writer = createBatchWriter(ctx.store, ctx.config.ingestWriteThread, app.log);
   const producer = createProducer(ctx.redis, notifyQueue);
-  const relay = new OutboxRelay(ctx.store, producer, app.log);
+  const relay = new OutboxRelay(ctx.store, (ids) => writer.removeFromOutbox(ids), producer, app.log);
   app.addHook('onReady', () => relay.start());
-  // Writes in flight finish (and fill the outbox) before the relay's last round and the queue closes.
+  // The relay's last round still removes through the writer; writes in flight finish before the writer closes.
   app.addHook('onClose', async () => {
-    await writer.close();
     await relay.close();
+    await writer.close();
     await producer.close();
   });
   registerApi(app, { service: 'ingest', implementations: [...eventRoutes(ctx, writer, relay)] });

@@ -2,10 +2,11 @@
 // the notify queue in write order, deleted once Redis took them, and kept while Redis is unreachable.
 import { createProducer, createRedisWiring } from '@shallot/core';
 import { type LeekTaskNotification, notifyQueue } from '@shallot/schemas';
-import { LEEK_OUTBOX_INDEX, LEEK_OUTBOX_SCOPE } from '@shallot/store';
+import { LEEK_OUTBOX_INDEX, LEEK_OUTBOX_SCOPE, type Store } from '@shallot/store';
 import t from 'tap';
 import { type BatchWrite, writeBatch } from '../src/leek/ingest.js';
 import { OutboxRelay } from '../src/leek/outbox-relay.js';
+import { removeFromOutbox } from '../src/leek/writer.js';
 import { LIFECYCLE, WATCH_ALL, ingestHarness } from './fixtures/agent.js';
 
 const job = (id: string, batch: number): BatchWrite => ({
@@ -14,6 +15,8 @@ const job = (id: string, batch: number): BatchWrite => ({
   dead: [],
   now: 1_700_000_000_000 + batch,
 });
+
+const remove = (store: Store) => (ids: readonly string[]) => removeFromOutbox(store, ids);
 
 const TASKS = ['00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000a2'];
 
@@ -36,7 +39,7 @@ t.test('a batch writes its notifications to the outbox with its documents; the r
 
   const producer = createProducer(h.ctx.redis, notifyQueue);
   t.teardown(() => producer.close());
-  const relay = new OutboxRelay(store, producer, h.app.log, { batch: 3 });
+  const relay = new OutboxRelay(store, remove(store), producer, h.app.log, { batch: 3 });
   t.equal(await relay.relay(), 8, 'moved in rounds of 3');
   t.equal(await relay.pending(), 0, 'deleted once queued');
   const queued = (await h.notifications()).filter((n) => TASKS.includes(n.data.task.uuid));
@@ -68,7 +71,7 @@ t.test('while Redis is unreachable notifications wait in the outbox, and are rel
   });
   const logged: unknown[] = [];
   const log = Object.assign(Object.create(h.app.log) as typeof h.app.log, { error: (...args: unknown[]) => logged.push(args) });
-  const stuck = new OutboxRelay(store, unreachable, log, { queueTimeoutMs: 300 });
+  const stuck = new OutboxRelay(store, remove(store), unreachable, log, { queueTimeoutMs: 300 });
   t.equal(await stuck.relay(), 0);
   t.equal(await stuck.relay(), 0);
   t.equal(await stuck.pending(), 2, 'nothing lost');
@@ -77,13 +80,13 @@ t.test('while Redis is unreachable notifications wait in the outbox, and are rel
 
   const producer = createProducer(h.ctx.redis, notifyQueue);
   t.teardown(() => producer.close());
-  const relay = new OutboxRelay(store, producer, h.app.log);
+  const relay = new OutboxRelay(store, remove(store), producer, h.app.log);
   t.equal(await relay.relay(), 2);
   t.equal(await relay.pending(), 0);
   t.same((await h.notifications()).map((n) => n.data.task.uuid).sort(), [...TASKS].sort());
 });
 
-t.test('through HTTP: the answer does not wait for the relay, and the relay empties the outbox', async (t) => {
+t.test('through HTTP: the answer does not wait for the relay, and the relay empties the outbox (through the write thread)', async (t) => {
   const h = await ingestHarness(t);
   for (const batch of LIFECYCLE) t.equal((await h.post(batch)).statusCode, 201);
   t.equal((await h.notifications()).length, 4);

@@ -34,8 +34,12 @@ const timeout = (ms: number) => {
   return { expired, cancel: () => clearTimeout(timer) };
 };
 
+/** Deletes relayed entries (the ingest writer's `removeFromOutbox`, so that all writes go through the writer). */
+export type RemoveEntries = (ids: readonly string[]) => Promise<void>;
+
 export class OutboxRelay {
   readonly #store: Store;
+  readonly #remove: RemoveEntries;
   readonly #producer: Producer<NotifyPayload>;
   readonly #log: FastifyBaseLogger;
   readonly #batch: number;
@@ -48,8 +52,9 @@ export class OutboxRelay {
   /** Redis refused or timed out since the last success: logged once per outage. */
   #failing = false;
 
-  constructor(store: Store, producer: Producer<NotifyPayload>, log: FastifyBaseLogger, options: RelayOptions = {}) {
+  constructor(store: Store, remove: RemoveEntries, producer: Producer<NotifyPayload>, log: FastifyBaseLogger, options: RelayOptions = {}) {
     this.#store = store;
+    this.#remove = remove;
     this.#producer = producer;
     this.#log = log;
     this.#batch = options.batch ?? RELAY_BATCH;
@@ -103,9 +108,7 @@ export class OutboxRelay {
         const limit = timeout(this.#queueTimeoutMs);
         const result = await Promise.race([added, limit.expired]).finally(limit.cancel);
         if (result === 'timeout') throw new Error(`Redis did not take the notifications within ${this.#queueTimeoutMs} ms`);
-        await this.#store.indexes.deleteByQuery(LEEK_OUTBOX_INDEX, LEEK_OUTBOX_SCOPE, {
-          terms: { field: 'id', values: hits.map((entry) => entry.id) },
-        });
+        await this.#remove(hits.map((entry) => entry.id));
         moved += hits.length;
         if (this.#failing) this.#log.info('notify queue reachable again: task notifications are being relayed');
         this.#failing = false;

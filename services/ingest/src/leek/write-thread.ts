@@ -1,12 +1,13 @@
 /**
  * The ingest write thread (see writer.ts): its own connection to the sqlite file, the task-monitor indexes and
- * merges, and the batches written in the order they arrive. Batches that wait while a write runs are written
- * together next, in one transaction where each batch is atomic on its own (`bulkUpsertGroup`): one commit for all.
+ * merges, and the batches (and the relay's outbox deletions) written in the order they arrive. Batches that wait while
+ * a write runs are written together next, in one transaction where each batch is atomic on its own
+ * (`bulkUpsertGroup`): one commit for all.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { type SqliteStore, ensureLeekIndexes, openStore } from '@shallot/store';
 import { type BatchWrite, batchUpsert } from './ingest.js';
-import { type FromWriteThread, type ToWriteThread, describeFailure } from './writer.js';
+import { type FromWriteThread, type ToWriteThread, describeFailure, removeFromOutbox } from './writer.js';
 
 /**
  * @default documents written in one transaction at most (ten 500-document batches): a long queue still answers its
@@ -25,20 +26,32 @@ const opened = openStore({ engine: 'sqlite', file }).then(async (store) => {
 // A store that cannot open fails the writes waiting so far and ends the thread; the next write starts a new one.
 opened.catch(() => {});
 
-const waiting: Array<{ id: number; job: BatchWrite }> = [];
+type Work = { id: number; job: BatchWrite } | { id: number; remove: readonly string[] };
+const waiting: Work[] = [];
 let closing = false;
 let scheduled = false;
 
-/** The next group: waiting batches up to MAX_GROUP_DOCS documents (always at least one). */
+/** The next group: the waiting batches ahead of any removal, up to MAX_GROUP_DOCS documents (at least one). */
 function nextGroup(): Array<{ id: number; job: BatchWrite }> {
+  const group: Array<{ id: number; job: BatchWrite }> = [];
   let docs = 0;
-  let count = 0;
-  while (count < waiting.length) {
-    docs += (waiting[count]?.job.valid.length ?? 0) + (waiting[count]?.job.dead.length ?? 0);
-    if (count > 0 && docs > MAX_GROUP_DOCS) break;
-    count++;
+  for (const work of waiting) {
+    if (!('job' in work)) break;
+    docs += work.job.valid.length + work.job.dead.length;
+    if (group.length > 0 && docs > MAX_GROUP_DOCS) break;
+    group.push(work);
   }
-  return waiting.splice(0, count);
+  waiting.splice(0, group.length);
+  return group;
+}
+
+async function remove(id: number, ids: readonly string[], store: SqliteStore): Promise<FromWriteThread> {
+  try {
+    await removeFromOutbox(store, ids);
+    return { type: 'written', id };
+  } catch (error) {
+    return { type: 'failed', id, failure: describeFailure(error) };
+  }
 }
 
 async function flush(): Promise<void> {
@@ -52,6 +65,12 @@ async function flush(): Promise<void> {
     process.exit(1);
   }
   while (waiting.length > 0) {
+    const head = waiting[0];
+    if (head !== undefined && 'remove' in head) {
+      waiting.shift();
+      port?.postMessage(await remove(head.id, head.remove, store));
+      continue;
+    }
     const group = nextGroup();
     let answers: FromWriteThread[];
     try {
@@ -75,6 +94,7 @@ async function flush(): Promise<void> {
 port.on('message', (message: ToWriteThread) => {
   // The thread answers every write posted before 'close' (one port, in order), then closes its connection.
   if (message.type === 'close') closing = true;
+  else if (message.type === 'remove') waiting.push({ id: message.id, remove: message.ids });
   else waiting.push({ id: message.id, job: message.job });
   if (!scheduled) {
     scheduled = true;

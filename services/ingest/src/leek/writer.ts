@@ -7,13 +7,18 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { SqliteStore, type Store, StoreError, type StoreErrorKind } from '@shallot/store';
+import { LEEK_OUTBOX_INDEX, LEEK_OUTBOX_SCOPE, SqliteStore, type Store, StoreError, type StoreErrorKind } from '@shallot/store';
 import type { FastifyBaseLogger } from 'fastify';
 import { type BatchWrite, writeBatch } from './ingest.js';
 
 export interface BatchWriter {
   /** Writes one batch durably, or throws and nothing is written. */
   write(job: BatchWrite): Promise<void>;
+  /**
+   * Deletes outbox entries the relay has queued. Through the writer, because on sqlite a write from the request's
+   * thread would wait for the write thread's lock with the event loop blocked.
+   */
+  removeFromOutbox(ids: readonly string[]): Promise<void>;
   /** Lets the writes in flight finish, then stops. */
   close(): Promise<void>;
 }
@@ -28,7 +33,10 @@ export const WRITER_CLOSE_TIMEOUT_MS = 10_000;
 export const WRITE_THREAD_YOUNG_GENERATION_MB = 64;
 
 /** The messages between the writer and its thread. */
-export type ToWriteThread = { type: 'write'; id: number; job: BatchWrite } | { type: 'close' };
+export type ToWriteThread =
+  | { type: 'write'; id: number; job: BatchWrite }
+  | { type: 'remove'; id: number; ids: readonly string[] }
+  | { type: 'close' };
 export interface WriteFailure {
   /** The StoreError kind when the store failed; absent for anything else (a bug: the request answers 500). */
   kind?: StoreErrorKind;
@@ -45,9 +53,14 @@ function failureError(failure: WriteFailure): Error {
   return failure.kind === undefined ? new Error(failure.message) : new StoreError(failure.kind, failure.message);
 }
 
+/** Deletes outbox entries by id. */
+export async function removeFromOutbox(store: Store, ids: readonly string[]): Promise<void> {
+  await store.indexes.deleteByQuery(LEEK_OUTBOX_INDEX, LEEK_OUTBOX_SCOPE, { terms: { field: 'id', values: [...ids] } });
+}
+
 /** Writes in the request's thread. */
 export function inlineWriter(store: Store): BatchWriter {
-  return { write: (job) => writeBatch(store, job), close: async () => {} };
+  return { write: (job) => writeBatch(store, job), removeFromOutbox: (ids) => removeFromOutbox(store, ids), close: async () => {} };
 }
 
 interface Pending {
@@ -77,12 +90,20 @@ export class ThreadWriter implements BatchWriter {
   }
 
   write(job: BatchWrite): Promise<void> {
+    return this.#post((id) => ({ type: 'write', id, job }));
+  }
+
+  removeFromOutbox(ids: readonly string[]): Promise<void> {
+    return this.#post((id) => ({ type: 'remove', id, ids }));
+  }
+
+  #post(message: (id: number) => ToWriteThread): Promise<void> {
     if (this.#closed) return Promise.reject(new StoreError('unavailable', 'the ingest service is shutting down'));
     const worker = this.#worker ?? this.#start();
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      worker.postMessage({ type: 'write', id, job } satisfies ToWriteThread);
+      worker.postMessage(message(id));
     });
   }
 
