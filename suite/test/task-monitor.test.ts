@@ -2,9 +2,8 @@
  * The task monitor end to end, as an operator and an agent use it: the whole suite on one port, real HTTP, real
  * Redis, a real SQLite file, the job-runner delivering to a Slack receiver on loopback.
  */
-import { type IncomingMessage, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { testContext } from '@shallot/core/testing';
+import { testContext, webHookReceiver } from '@shallot/core/testing';
 import t from 'tap';
 import { LIFECYCLE, RETRIES, RETRY_TASK_ID, TASK_ID, WORKER, WORKER_ID } from '../../services/ingest/test/fixtures/agent.js';
 import { buildSuite } from '../src/suite.js';
@@ -13,18 +12,10 @@ import { buildSuite } from '../src/suite.js';
 type Json = Record<string, any>;
 
 t.test('task monitor: create an app, ingest an agent conversation, search it, and get one Slack message per transition', async (t) => {
-  const slack: Json[] = [];
-  const receiver = createServer((request: IncomingMessage, response) => {
-    let body = '';
-    request.on('data', (chunk) => (body += chunk));
-    request.on('end', () => {
-      slack.push(JSON.parse(body));
-      response.end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => new Promise((resolve) => receiver.close(resolve)));
-  const slackUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/services/T000/B000/XXXX`;
+  const receiver = await webHookReceiver(t);
+  const slackPath = '/services/T000/B000/XXXX';
+  const slackUrl = receiver.url(slackPath);
+  const slackMessages = (): Json[] => receiver.at(slackPath).map((r) => JSON.parse(r.body) as Json);
 
   const ctx = await testContext(t, { webhookAllow: '127.0.0.1', publicUrl: 'https://shallot.example' });
   const suite = await buildSuite(ctx);
@@ -55,9 +46,9 @@ t.test('task monitor: create an app, ingest an agent conversation, search it, an
     envs: ['prod'],
   });
   t.equal(trigger.status, 200, JSON.stringify(trigger.body));
-  t.equal(slack.length, 1, 'the web hook was verified with a message before the trigger was saved');
-  t.match(slack[0], { text: /application billing[\s\S]*Environments: prod[\s\S]*States: SUCCEEDED, CRITICAL/ });
-  const notifications = () => slack.slice(1);
+  t.equal(slackMessages().length, 1, 'the web hook was verified with a message before the trigger was saved');
+  t.match(slackMessages()[0], { text: /application billing[\s\S]*Environments: prod[\s\S]*States: SUCCEEDED, CRITICAL/ });
+  const notifications = () => slackMessages().slice(1);
 
   // The agent: every batch of §10 in turn, each answered 201 only once stored.
   const agent = {

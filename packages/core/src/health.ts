@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { DocumentedSchema } from './api.js';
+import { within } from './timeout.js';
 
 export type ReadinessCheck = () => Promise<unknown>;
 
@@ -15,17 +16,7 @@ export interface HealthOptions {
 const DEFAULT_CHECK_TIMEOUT_MS = 2000;
 
 async function withTimeout(check: ReadinessCheck, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      check(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+  if ((await within(check(), ms)) === 'timeout') throw new Error(`no answer within ${ms} ms`);
 }
 
 const HIDDEN: DocumentedSchema = { hide: true };

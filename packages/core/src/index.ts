@@ -16,6 +16,7 @@ export * from './redis.js';
 export * from './responses.js';
 export * from './service.js';
 export * from './ssrf.js';
+export * from './timeout.js';
 export * from './delivery-failures.js';
 export * from './blobs.js';
 export * from './expressions.js';

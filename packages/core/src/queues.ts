@@ -4,6 +4,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { type Job, type JobsOptions, Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { QueueDefinition } from '@shallot/schemas';
 import type { RedisWiring } from './redis.js';
+import { within } from './timeout.js';
 
 /** Retries with exponential backoff; finished jobs are kept for a while for inspection. */
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {
@@ -89,12 +90,7 @@ export function createConsumer<T extends TSchema>(
   return {
     worker,
     async close() {
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), timeoutMs);
-      });
-      const outcome = await Promise.race([worker.close(), timedOut]);
-      clearTimeout(timer);
+      const outcome = await within(worker.close(), timeoutMs);
       // A job still running now is abandoned: its lock expires and BullMQ's stalled-job check hands it
       // to another worker, so it is retried rather than lost.
       if (outcome === 'timeout') worker.removeAllListeners('completed');

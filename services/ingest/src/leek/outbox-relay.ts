@@ -7,7 +7,7 @@
  * entry queued twice — two ingest processes relaying at once, or a crash between queueing and deleting — still sends
  * one message.
  */
-import type { Producer } from '@shallot/core';
+import { type Producer, within } from '@shallot/core';
 import type { LeekTaskNotification, NotifyPayload } from '@shallot/schemas';
 import { notifyQueue } from '@shallot/schemas';
 import { LEEK_OUTBOX_INDEX, LEEK_OUTBOX_SCOPE, type Store } from '@shallot/store';
@@ -25,14 +25,6 @@ export interface RelayOptions {
   intervalMs?: number;
   queueTimeoutMs?: number;
 }
-
-const timeout = (ms: number) => {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), ms);
-  });
-  return { expired, cancel: () => clearTimeout(timer) };
-};
 
 /** Deletes relayed entries (the ingest writer's `removeFromOutbox`, so that all writes go through the writer). */
 export type RemoveEntries = (ids: readonly string[]) => Promise<void>;
@@ -105,9 +97,8 @@ export class OutboxRelay {
         }));
         const added = this.#producer.queue.addBulk(jobs);
         added.catch(() => {});
-        const limit = timeout(this.#queueTimeoutMs);
-        const result = await Promise.race([added, limit.expired]).finally(limit.cancel);
-        if (result === 'timeout') throw new Error(`Redis did not take the notifications within ${this.#queueTimeoutMs} ms`);
+        if ((await within(added, this.#queueTimeoutMs)) === 'timeout')
+          throw new Error(`Redis did not take the notifications within ${this.#queueTimeoutMs} ms`);
         await this.#remove(hits.map((entry) => entry.id));
         moved += hits.length;
         if (this.#failing) this.#log.info('notify queue reachable again: task notifications are being relayed');

@@ -8,6 +8,7 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { LEEK_OUTBOX_INDEX, LEEK_OUTBOX_SCOPE, SqliteStore, type Store, StoreError, type StoreErrorKind } from '@shallot/store';
+import { within } from '@shallot/core';
 import type { FastifyBaseLogger } from 'fastify';
 import { type BatchWrite, writeBatch } from './ingest.js';
 
@@ -145,15 +146,10 @@ export class ThreadWriter implements BatchWriter {
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     // The thread answers the writes already posted before it reads 'close' (one port, in order).
     worker.postMessage({ type: 'close' } satisfies ToWriteThread);
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), WRITER_CLOSE_TIMEOUT_MS);
-    });
-    if ((await Promise.race([exited, late])) === 'late') {
+    if ((await within(exited, WRITER_CLOSE_TIMEOUT_MS)) === 'timeout') {
       this.#log.error('the ingest write thread did not stop in time: terminated');
       await worker.terminate();
     }
-    clearTimeout(timer);
   }
 }
 
