@@ -5,7 +5,7 @@ import { authorize } from './auth.js';
 import { Errors } from './errors.js';
 import type { Caller } from './identity.js';
 import { leekErrorHandler } from './leek-errors.js';
-import { applyHygiene, compileParams, mergeParams } from './params.js';
+import { applyHygiene, checkStructure, compileParams, mergeParams } from './params.js';
 import { cachedSerializerCompiler } from './serializers.js';
 
 export interface ApiCall<D extends ApiDescriptor> {
@@ -118,7 +118,8 @@ export function registerApi(app: FastifyInstance, options: RegisterApiOptions): 
             request.caller =
               descriptor.privilege === 'none' ? await app.sessions.resolve(request).catch(() => null) : await app.sessions.resolve(request);
             authorizeCall(descriptor, request.caller);
-            validatedParams.set(request, validate(applyHygiene(mergeParams(request, descriptor.params))));
+            // Keys and depth, then the schema (its maxLengths bound every string), and only then the string rules.
+            validatedParams.set(request, applyHygiene(validate(checkStructure(mergeParams(request, descriptor.params)))));
           },
           handler: (request, reply) =>
             implementation.handler({

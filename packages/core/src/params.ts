@@ -15,7 +15,6 @@ export const ILLEGAL_KEYS: ReadonlySet<string> = new Set([...Object.getOwnProper
 /** Deeper input is refused rather than walked. */
 const MAX_DEPTH = 32;
 const ICON = /^[\w-]*$/;
-const TAG = /<[^>]*>/g;
 /** Fields whose HTML tags are stripped. */
 const STRIPPED = ['notes', 'label', 'message'] as const;
 /** Never a parameter: auth has read it already. */
@@ -37,19 +36,47 @@ function checkKeys(value: unknown, path: string, depth: number): void {
 }
 
 /**
- * The parameter hygiene of api-sections §0, in place: prototype-named keys, a non-string `id`, `title` with `<`/`>`,
- * a malformed `icon` → `api`; HTML tags removed from `notes`, `label`, `message`.
+ * `text` without its HTML tags (`<` up to the next `>`), in one pass: a `<` with no `>` after it ends the scan, so
+ * no input costs more than its length (the regex `/<[^>]*>/g` rescanned the tail from every unclosed `<`).
  */
-export function applyHygiene(params: Bag): Bag {
+export function stripTags(text: string): string {
+  let open = text.indexOf('<');
+  if (open < 0) return text;
+  let out = '';
+  let from = 0;
+  while (open >= 0) {
+    const close = text.indexOf('>', open + 1);
+    if (close < 0) break;
+    out += text.slice(from, open);
+    from = close + 1;
+    open = text.indexOf('<', from);
+  }
+  return out + text.slice(from);
+}
+
+/**
+ * The structural part of the hygiene (api-sections §0), checked before anything else reads the parameters:
+ * prototype-named keys and nesting depth. It walks keys only, never string contents.
+ */
+export function checkStructure(params: Bag): Bag {
   checkKeys(params, '', 0);
   if ('id' in params && params.id !== undefined && typeof params.id !== 'string') throw new Errors.api('Parameter id must be a string');
+  return params;
+}
+
+/**
+ * The value rules of api-sections §0, in place, on parameters whose schema (with its `maxLength`s) already passed:
+ * a non-string `id`, `title` with `<`/`>`, a malformed `icon` → `api`; HTML tags removed from `notes`, `label`,
+ * `message`. Every rule is linear in the field's length.
+ */
+export function applyHygiene(params: Bag): Bag {
   if (typeof params.title === 'string' && /[<>]/.test(params.title)) throw new Errors.api('Parameter title must not contain < or >');
   if (params.icon !== undefined && (typeof params.icon !== 'string' || !ICON.test(params.icon))) {
     throw new Errors.api('Parameter icon must be an icon name (letters, digits, _ and -)');
   }
   for (const key of STRIPPED) {
     const value = params[key];
-    if (typeof value === 'string') params[key] = value.replace(TAG, '');
+    if (typeof value === 'string') params[key] = stripTags(value);
   }
   return params;
 }
@@ -77,12 +104,59 @@ function describePath(path: string): string {
   return path === '' ? 'parameters' : `parameter ${path.slice(1).replaceAll('/', '.')}`;
 }
 
+const defaultsInside = new WeakMap<object, boolean>();
+
+/** Whether `schema` or anything under it declares a `default` (memoized: schemas are shared and immutable). */
+function hasDefaults(schema: unknown): boolean {
+  if (typeof schema !== 'object' || schema === null) return false;
+  let known = defaultsInside.get(schema);
+  if (known === undefined) {
+    defaultsInside.set(schema, false); // a cycle counts as no default until proven otherwise
+    known = 'default' in schema || Object.values(schema).some((child) => hasDefaults(child));
+    defaultsInside.set(schema, known);
+  }
+  return known;
+}
+
+/**
+ * The schema's defaults filled in, in place, visiting only the parts of the schema that declare one. TypeBox's
+ * `Value.Default` walks the whole value and clones it once per union variant: a 100k-key object in a union of
+ * literals cost seconds. Unions (and anything unusual) that do declare defaults still go through `Value.Default`.
+ */
+function fillDefaults(schema: TSchema, value: unknown): unknown {
+  if (!hasDefaults(schema)) return value;
+  if (value === undefined && 'default' in schema) {
+    const fallback = schema.default as unknown;
+    return typeof fallback === 'object' && fallback !== null ? structuredClone(fallback) : fallback;
+  }
+  if (schema.type === 'object' && isBag(value)) {
+    const properties = (schema.properties ?? {}) as Record<string, TSchema>;
+    for (const [key, property] of Object.entries(properties)) {
+      if (!hasDefaults(property)) continue;
+      const filled = fillDefaults(property, Object.hasOwn(value, key) ? value[key] : undefined);
+      if (filled !== undefined) value[key] = filled;
+    }
+    const extra = schema.additionalProperties;
+    if (typeof extra === 'object' && hasDefaults(extra)) {
+      for (const key of Object.keys(value)) if (!Object.hasOwn(properties, key)) value[key] = fillDefaults(extra as TSchema, value[key]);
+    }
+    return value;
+  }
+  if (schema.type === 'array' && Array.isArray(value)) {
+    const items = schema.items as TSchema | undefined;
+    if (items && !Array.isArray(items)) for (let i = 0; i < value.length; i++) value[i] = fillDefaults(items, value[i]);
+    return value;
+  }
+  if (schema.type === 'object' || schema.type === 'array') return value;
+  return Value.Default(schema, value);
+}
+
 /** Compiles a params schema once; the returned function applies defaults, validates and answers `api` errors. */
 export function compileParams(schema: TSchema | undefined): ParamsValidator {
   if (!schema) return (params) => params;
   const check: TypeCheck<TSchema> = TypeCompiler.Compile(schema);
   return (params) => {
-    const value = Value.Default(schema, params) as Bag;
+    const value = fillDefaults(schema, params) as Bag;
     if (check.Check(value)) return value;
     const first = check.Errors(value).First();
     throw new Errors.api(first ? `Invalid ${describePath(first.path)}: ${first.message}` : 'Invalid parameters');

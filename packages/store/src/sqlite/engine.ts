@@ -44,7 +44,12 @@ export interface SqliteStoreOptions {
   walAutocheckpointPages?: number;
   /** @default BACKGROUND_CHECKPOINT_MS */
   backgroundCheckpointMs?: number;
+  /** Wall-clock budget of one search (all its statements); past it the search fails. @default SEARCH_BUDGET_MS */
+  searchBudgetMs?: number;
 }
+
+/** A search holds the event loop while it runs (better-sqlite3 is synchronous): `SHALLOT_SEARCH_BUDGET_MS` bounds it. */
+export const SEARCH_BUDGET_MS = Number(process.env.SHALLOT_SEARCH_BUDGET_MS) > 0 ? Number(process.env.SHALLOT_SEARCH_BUDGET_MS) : 500;
 
 function isBusy(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
@@ -114,7 +119,7 @@ export class SqliteStore implements Store {
   readonly #checkpointer: BackgroundCheckpointer | undefined;
   #bulkWritten = 0;
 
-  private constructor(file: string, db: Database.Database, backgroundCheckpointMs: number) {
+  private constructor(file: string, db: Database.Database, backgroundCheckpointMs: number, searchBudgetMs: number) {
     this.file = file;
     this.#db = db;
     this.#checkpointer =
@@ -122,6 +127,7 @@ export class SqliteStore implements Store {
     this.collections = guarded(new SqliteCollections(db), file);
     const indexes = new SqliteIndexes(db, this.#merges, {
       onBulkWrite: (docs) => this.#noteBulkWrite(docs),
+      searchBudgetMs,
       mapError: (error) => mapSqliteError(error, file),
     });
     this.indexes = guarded(indexes, file);
@@ -140,6 +146,7 @@ export class SqliteStore implements Store {
       cacheSizeKiB = CACHE_SIZE_KIB,
       walAutocheckpointPages = WAL_AUTOCHECKPOINT_PAGES,
       backgroundCheckpointMs = BACKGROUND_CHECKPOINT_MS,
+      searchBudgetMs = SEARCH_BUDGET_MS,
     } = options;
     if (typeof file !== 'string' || file === '') throw new StoreError('invalid', 'sqlite store: file must be a path');
     let db: Database.Database;
@@ -162,7 +169,7 @@ export class SqliteStore implements Store {
       if (error instanceof StoreError) throw error;
       throw new StoreError('unavailable', `cannot prepare sqlite file ${file}: ${(error as Error).message}`, { cause: error });
     }
-    return new SqliteStore(file, db, backgroundCheckpointMs);
+    return new SqliteStore(file, db, backgroundCheckpointMs, searchBudgetMs);
   }
 
   /** The file's schema version (`PRAGMA user_version`). */

@@ -25,6 +25,7 @@ import type {
 import type { Query } from '../query/ast.js';
 import { checkId, checkScope, getPath, isPlainObject } from '../validate.js';
 import { SqliteAggregator } from './aggregations.js';
+import { withBudget } from './functions.js';
 
 const COLUMN_TYPES: Readonly<Record<FieldType, string>> = {
   keyword: 'TEXT',
@@ -87,6 +88,7 @@ export class SqliteIndexes implements Indexes {
   readonly #prepared = new Map<string, Prepared>();
 
   readonly #onBulkWrite: ((docs: number) => void) | undefined;
+  readonly #searchBudgetMs: number;
   readonly #mapError: (error: unknown) => unknown;
 
   /**
@@ -96,9 +98,10 @@ export class SqliteIndexes implements Indexes {
   constructor(
     db: Database.Database,
     merges: MergeRegistry,
-    options: { onBulkWrite?: (docs: number) => void; mapError?: (error: unknown) => unknown } = {},
+    options: { onBulkWrite?: (docs: number) => void; mapError?: (error: unknown) => unknown; searchBudgetMs?: number } = {},
   ) {
     this.#db = db;
+    this.#searchBudgetMs = options.searchBudgetMs ?? Number.POSITIVE_INFINITY;
     this.#merges = merges;
     this.#onBulkWrite = options.onBulkWrite;
     this.#mapError = options.mapError ?? ((error) => error);
@@ -348,27 +351,30 @@ export class SqliteIndexes implements Indexes {
   async search(index: string, scope: Scope, request: SearchRequest = {}): Promise<SearchResult> {
     const p = this.#index(index);
     const compiler = new SqlCompiler(p.resolved);
-    const where = this.#where(p, scope, request.query, compiler);
+    // shallot_budget() is evaluated per row visited: a scan past the budget stops (see withBudget).
+    const where = and(this.#where(p, scope, request.query, compiler), sql('shallot_budget()'));
     const sort = request.sort === undefined ? undefined : checkSort(request.sort, p.resolved);
     const aggs = request.aggs === undefined ? undefined : checkAggs(request.aggs, p.resolved);
     const { offset, limit } = checkPage(request.offset, request.limit);
     const order = compiler.orderBy(sort);
-    const total = this.#db
-      .prepare(`SELECT COUNT(*) FROM ${p.table} AS t WHERE ${where.sql}`)
-      .pluck()
-      .get(...where.params) as number;
-    const hits =
-      limit === 0 || total <= offset
-        ? []
-        : (this.#db
-            .prepare(`SELECT t.doc FROM ${p.table} AS t WHERE ${where.sql} ORDER BY ${order.sql} LIMIT ? OFFSET ?`)
-            .pluck()
-            .all(...where.params, ...order.params, limit, offset) as string[]);
-    const result: SearchResult = { total, hits: hits.map((h) => JSON.parse(h) as Doc) };
-    if (aggs !== undefined) {
-      result.aggregations = new SqliteAggregator(this.#db, compiler, p.table, sql('t.scope = ?', scope)).run(aggs, where);
-    }
-    return result;
+    return withBudget(this.#searchBudgetMs, () => {
+      const total = this.#db
+        .prepare(`SELECT COUNT(*) FROM ${p.table} AS t WHERE ${where.sql}`)
+        .pluck()
+        .get(...where.params) as number;
+      const hits =
+        limit === 0 || total <= offset
+          ? []
+          : (this.#db
+              .prepare(`SELECT t.doc FROM ${p.table} AS t WHERE ${where.sql} ORDER BY ${order.sql} LIMIT ? OFFSET ?`)
+              .pluck()
+              .all(...where.params, ...order.params, limit, offset) as string[]);
+      const result: SearchResult = { total, hits: hits.map((h) => JSON.parse(h) as Doc) };
+      if (aggs !== undefined) {
+        result.aggregations = new SqliteAggregator(this.#db, compiler, p.table, sql('t.scope = ?', scope)).run(aggs, where);
+      }
+      return result;
+    });
   }
 
   async count(index: string, scope: Scope, query?: Query): Promise<number> {
