@@ -5,6 +5,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { StoreError } from '@shallot/store';
 import { kindOf } from './errors.js';
+import { capDescription } from './responses.js';
 
 export const LEEK_CODES = {
   headerMissing: [400001, 400, 'Required header missing'],
@@ -67,5 +68,5 @@ export function leekErrorHandler(error: unknown, request: FastifyRequest, reply:
     .status(leek.statusCode)
     .type('application/json; charset=utf-8')
     .serializer(JSON.stringify)
-    .send({ error: { code: leek.code, message: leek.title, reason: leek.message } });
+    .send({ error: { code: leek.code, message: leek.title, reason: capDescription(leek.message) } });
 }

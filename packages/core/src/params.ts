@@ -7,6 +7,7 @@ import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import type { FastifyRequest } from 'fastify';
 import { Errors } from './errors.js';
+import { quote } from './responses.js';
 
 type Bag = Record<string, unknown>;
 
@@ -23,16 +24,36 @@ const CREDENTIAL_KEYS = ['session_id', 'api_key', 'csrf_token'] as const;
 const isBag = (value: unknown): value is Bag =>
   typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
 
-function checkKeys(value: unknown, path: string, depth: number): void {
-  if (depth > MAX_DEPTH) throw new Errors.api(`Parameters nest deeper than ${MAX_DEPTH} levels`);
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) checkKeys(value[i], `${path}[${i}]`, depth + 1);
-  } else if (isBag(value)) {
-    for (const key of Object.keys(value)) {
-      if (ILLEGAL_KEYS.has(key)) throw new Errors.api(`Illegal key: ${path}${key}`);
-      checkKeys(value[key], `${path}${key}.`, depth + 1);
+/** More values than this in one request are refused before any schema work (defaults, checks) walks them. */
+export const MAX_VALUES = 200_000;
+
+/**
+ * Refuses prototype-named keys, nesting deeper than MAX_DEPTH and more than MAX_VALUES values; walks keys only
+ * (never string contents) and builds a path only for the message of a refusal.
+ */
+function checkKeys(root: unknown): void {
+  const path: string[] = [];
+  let values = 0;
+  const walk = (value: unknown, depth: number): void => {
+    if (++values > MAX_VALUES) throw new Errors.api(`Parameters hold more than ${MAX_VALUES} values`);
+    if (depth > MAX_DEPTH) throw new Errors.api(`Parameters nest deeper than ${MAX_DEPTH} levels`);
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        path.push(`[${i}]`);
+        walk(value[i], depth + 1);
+        path.pop();
+      }
+    } else if (isBag(value)) {
+      for (const key in value) {
+        if (!Object.hasOwn(value, key)) continue;
+        if (ILLEGAL_KEYS.has(key)) throw new Errors.api(`Illegal key: ${quote(path.join('') + key)}`);
+        path.push(`${key}.`);
+        walk(value[key], depth + 1);
+        path.pop();
+      }
     }
-  }
+  };
+  walk(root, 0);
 }
 
 /**
@@ -59,7 +80,7 @@ export function stripTags(text: string): string {
  * prototype-named keys and nesting depth. It walks keys only, never string contents.
  */
 export function checkStructure(params: Bag): Bag {
-  checkKeys(params, '', 0);
+  checkKeys(params);
   if ('id' in params && params.id !== undefined && typeof params.id !== 'string') throw new Errors.api('Parameter id must be a string');
   return params;
 }
@@ -123,11 +144,12 @@ function hasDefaults(schema: unknown): boolean {
  * `Value.Default` walks the whole value and clones it once per union variant: a 100k-key object in a union of
  * literals cost seconds. Unions (and anything unusual) that do declare defaults still go through `Value.Default`.
  */
-function fillDefaults(schema: TSchema, value: unknown): unknown {
-  if (!hasDefaults(schema)) return value;
+function fillDefaults(schema: TSchema, given: unknown): unknown {
+  if (!hasDefaults(schema)) return given;
+  let value = given;
   if (value === undefined && 'default' in schema) {
     const fallback = schema.default as unknown;
-    return typeof fallback === 'object' && fallback !== null ? structuredClone(fallback) : fallback;
+    value = typeof fallback === 'object' && fallback !== null ? structuredClone(fallback) : fallback;
   }
   if (schema.type === 'object' && isBag(value)) {
     const properties = (schema.properties ?? {}) as Record<string, TSchema>;

@@ -6,9 +6,11 @@ import { StoreError } from '@shallot/store';
 import { type ErrorKind, RecordError, STATUS_BY_KIND, kindOf } from './errors.js';
 
 export interface ErrorAnswer {
-  /** A catalog kind, or a record type for RecordError (HTTP 500). */
+  /** A catalog kind, or a record type for RecordError (its own status). */
   kind: ErrorKind | (string & {});
   description: string;
+  /** The HTTP status on versioned URLs when the kind alone does not say it (RecordError). */
+  status?: number;
   /** Transport-level statuses (413, 415) are kept even on unversioned URLs. */
   fixedStatus?: number;
 }
@@ -21,9 +23,24 @@ const STORE_KINDS: Record<StoreError['kind'], ErrorKind> = {
   unavailable: 'unavailable',
 };
 
+/** Longest description sent: messages quote request values, and a 1 MB value must not come back as a 1 MB error. */
+export const MAX_DESCRIPTION = 1024;
+/** Longest request value a message quotes (see `quote`). */
+export const MAX_QUOTED = 200;
+
+/** A request value for an error message, cut at MAX_QUOTED characters. */
+export function quote(value: unknown): string {
+  const text = typeof value === 'string' ? value : String(JSON.stringify(value) ?? value);
+  return text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED)}… (${text.length} characters)` : text;
+}
+
+export function capDescription(description: string): string {
+  return description.length > MAX_DESCRIPTION ? `${description.slice(0, MAX_DESCRIPTION)}… (cut)` : description;
+}
+
 /** Classifies any thrown value into a user-facing answer. */
 export function describeError(error: unknown): ErrorAnswer {
-  if (error instanceof RecordError) return { kind: error.restCode, description: error.message };
+  if (error instanceof RecordError) return { kind: error.restCode, description: error.message, status: error.statusCode };
   const kind = kindOf(error);
   if (kind) return { kind, description: (error as Error).message };
   if (error instanceof StoreError) return { kind: STORE_KINDS[error.kind], description: error.message };
@@ -38,13 +55,14 @@ export function describeError(error: unknown): ErrorAnswer {
 }
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, answer: ErrorAnswer): FastifyReply {
-  const status = answer.fixedStatus ?? (isVersionedPath(request.url) ? (STATUS_BY_KIND[answer.kind as ErrorKind] ?? 500) : 200);
+  const status =
+    answer.fixedStatus ?? (isVersionedPath(request.url) ? (answer.status ?? STATUS_BY_KIND[answer.kind as ErrorKind] ?? 500) : 200);
   // Bypass the route's success serializer: errors have their own shape.
   return reply
     .status(status)
     .type('application/json; charset=utf-8')
     .serializer(JSON.stringify)
-    .send({ code: answer.kind, description: answer.description });
+    .send({ code: answer.kind, description: capDescription(answer.description) });
 }
 
 async function standardResponses(app: FastifyInstance): Promise<void> {
@@ -57,7 +75,7 @@ async function standardResponses(app: FastifyInstance): Promise<void> {
   app.setNotFoundHandler((request, reply) => {
     const name = /^\/api\/app\/([^/?]+)/.exec(request.url)?.[1];
     const description = name ? `Unsupported API: ${name}` : `No route for ${request.method} ${request.url.split('?')[0]}`;
-    return reply.status(404).send({ code: name ? 1 : 'notfound', description });
+    return reply.status(404).send({ code: name ? 'api' : 'notfound', description: capDescription(description) });
   });
 }
 

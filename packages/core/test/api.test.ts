@@ -90,7 +90,7 @@ t.test('registered endpoints: validation, versioned statuses, thrown errors', as
 
   const unknown = await app.inject({ method: 'GET', url: '/api/app/no_such_api/v1' });
   t.equal(unknown.statusCode, 404);
-  t.same(unknown.json(), { code: 1, description: 'Unsupported API: no_such_api' });
+  t.same(unknown.json(), { code: 'api', description: 'Unsupported API: no_such_api' });
 });
 
 t.test('health and readiness', async (t) => {

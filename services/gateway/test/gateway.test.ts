@@ -69,7 +69,7 @@ t.test('gateway: an unknown API is answered by the gateway itself', async (t) =>
   const { gateway } = await deployment(t);
   const res = await gateway.inject('/api/app/not_an_api/v1');
   t.equal(res.statusCode, 404);
-  t.same(res.json(), { code: 1, description: 'Unsupported API: not_an_api' });
+  t.same(res.json(), { code: 'api', description: 'Unsupported API: not_an_api' });
 });
 
 t.test('gateway: a service that is down answers 503 unavailable', async (t) => {

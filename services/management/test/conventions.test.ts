@@ -84,7 +84,7 @@ t.test('conventions of /api/app/NAME/v1 calls', async (t) => {
     t.same(noSession.body, { code: 'session', description: 'No Session ID or API Key could be found' });
     t.equal(noSession.status, 200);
     const unknown = await h.call({ method: 'POST', url: '/api/app/no_such_call/v1', headers: auth, payload: {} });
-    t.same(unknown.body, { code: 1, description: 'Unsupported API: no_such_call' });
+    t.same(unknown.body, { code: 'api', description: 'Unsupported API: no_such_call' });
   });
 
   await t.test('authentication comes before parameter validation', async (t) => {

@@ -142,12 +142,12 @@ for (const s of SECTIONS) {
       }
     });
 
-    await t.test(`${s.plural}: a client id is used, a duplicate answers code ${s.type}`, async (t) => {
+    await t.test(`${s.plural}: a client id is used, a duplicate answers code ${s.type} with HTTP 409`, async (t) => {
       const first = await h.api(`create_${s.singular}`, { ...s.create, id: `my_${s.singular}` });
       t.equal(first.body[s.singular].id, `my_${s.singular}`);
       const again = await h.api(`create_${s.singular}`, { ...s.create, id: `my_${s.singular}` });
       t.equal(again.body.code, s.type);
-      t.equal(again.status, 500);
+      t.equal(again.status, 409, "a duplicate id is the caller's fault: 409, not 500");
       const unversioned = await h.call({
         method: 'POST',
         url: `/api/app/create_${s.singular}`,

@@ -26,7 +26,11 @@ t.test('a backtracking-heavy wildcard on uuids answers at once and correctly', {
   const store = SqliteStore.open({ file: ':memory:' });
   t.teardown(() => store.close());
   await store.indexes.ensure(SPEC);
-  const docs = Array.from({ length: 50 }, (_, i) => ({ id: `d${i}`, uuid: `${i}f3c1e2a-0b6d-4c1e-9a7b-2f1d3c4b5a69`, message: 'word '.repeat(20) }));
+  const docs = Array.from({ length: 50 }, (_, i) => ({
+    id: `d${i}`,
+    uuid: `${i}f3c1e2a-0b6d-4c1e-9a7b-2f1d3c4b5a69`,
+    message: 'word '.repeat(20),
+  }));
   await store.indexes.bulkUpsert(SPEC.name, 'scope', docs);
   // On the regex implementation this pattern took ~2.5 s per uuid (exponential in the number of `*?` pairs).
   const value = `${'*?'.repeat(16)}!`;
@@ -36,7 +40,9 @@ t.test('a backtracking-heavy wildcard on uuids answers at once and correctly', {
   }
   const onText = await store.indexes.search(SPEC.name, 'scope', { query: { wildcard: { field: 'message', value } } });
   t.equal(onText.total, 0);
-  const hit = await store.indexes.search(SPEC.name, 'scope', { query: { wildcard: { field: 'uuid', value: '*?*?*?*?*69', case_insensitive: true } } });
+  const hit = await store.indexes.search(SPEC.name, 'scope', {
+    query: { wildcard: { field: 'uuid', value: '*?*?*?*?*69', case_insensitive: true } },
+  });
   t.equal(hit.total, 50);
 });
 

@@ -156,7 +156,7 @@ export function crudRoutes<R extends TObject>(api: CrudApi<R>, ctx: ServiceConte
       try {
         created = await ctx.store.collections.create(collection, { ...record, id });
       } catch (error) {
-        if (error instanceof StoreError && error.kind === 'conflict') throw new RecordError(type, `${Label} already exists: ${id}`);
+        if (error instanceof StoreError && error.kind === 'conflict') throw new RecordError(type, `${Label} already exists: ${id}`, 409);
         throw error;
       }
       const shown = redact(created);

@@ -62,7 +62,7 @@ export function alertRoutes(ctx: ServiceContext): Implementation[] {
       if (caller) refuseGroupLimited(caller, WHAT);
       const compiled = compileAlert(params.expression, params.message);
       const sample = await latestServerSample(ctx, params.server);
-      if (!sample) throw new RecordError('server', `No monitoring data for server "${params.server}" yet`);
+      if (!sample) throw new RecordError('server', `No monitoring data for server "${params.server}" yet`, 404);
       let result = false;
       try {
         result = !!compiled.expression.evaluate(sample);

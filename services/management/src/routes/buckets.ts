@@ -212,7 +212,7 @@ export function bucketRoutes(ctx: ServiceContext): Implementation[] {
         removed = files.find((f) => f.filename === name);
         return { files: files.filter((f) => f.filename !== name) };
       });
-      if (!removed) throw new RecordError('bucket', `File not found in bucket: ${params.filename}`);
+      if (!removed) throw new RecordError('bucket', `File not found in bucket: ${params.filename}`, 404);
       // Only a path the bucket itself recorded is deleted, never one taken from the request.
       await blobs.delete(removed.path);
       await activity(ctx, request, caller, bucket, { changed: ['files'], deleted: removed.filename });

@@ -52,7 +52,7 @@ export function groupRoutes(ctx: ServiceContext): Implementation[] {
     implement(createGroupSnapshot, async ({ params, caller }) => {
       await loadScoped(caller, params.group);
       // Server metric ingestion stores no samples yet (see monitoring-data.ts), so there is nothing to snapshot.
-      throw new RecordError('server', `No monitoring data for group ${params.group} yet: snapshots need servers reporting metrics`);
+      throw new RecordError('server', `No monitoring data for group ${params.group} yet: snapshots need servers reporting metrics`, 404);
     }),
   );
   return groupsApi.multiUpdate ? aliasHandler(routes, groupsApi.multiUpdate, multiUpdateGroups) : routes;

@@ -43,7 +43,7 @@ export function monitorRoutes(ctx: ServiceContext): Implementation[] {
       if (caller) refuseGroupLimited(caller, WHAT);
       checkMonitor(params);
       const sample = await latestServerSample(ctx, params.server);
-      if (!sample) throw new RecordError('server', `No monitoring data for server "${params.server}" yet`);
+      if (!sample) throw new RecordError('server', `No monitoring data for server "${params.server}" yet`, 404);
       try {
         return { code: 0 as const, value: evaluateMonitor(params, sample) };
       } catch {

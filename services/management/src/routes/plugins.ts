@@ -52,12 +52,12 @@ export function pluginRoutes(ctx: ServiceContext): Implementation[] {
   routes.push(
     implement(testMonitorPlugin, async ({ params }) => {
       await loadOfType(params.id, 'monitor');
-      throw new RecordError('server', `${NO_RUNNER} (server "${params.server}" is not online)`);
+      throw new RecordError('server', `${NO_RUNNER} (server "${params.server}" is not online)`, 409);
     }),
     implement(testSchedulerPlugin, async ({ params }) => {
       await loadOfType(params.id, 'scheduler');
       if (params.timezone !== undefined) checkTimezone(params.timezone);
-      throw new RecordError('server', NO_RUNNER);
+      throw new RecordError('server', NO_RUNNER, 409);
     }),
   );
 

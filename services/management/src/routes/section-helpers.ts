@@ -36,7 +36,7 @@ export function refuse(code: string, error: unknown): never {
 /** `code: 'alert'` refusal for group-limited callers (behaviour §4: alerts and monitors). */
 export function refuseGroupLimited(caller: { privileges: Record<string, boolean>; groups: readonly string[] }, what: string): void {
   if (!caller.privileges.admin && caller.groups.length > 0) {
-    throw new RecordError('alert', `Group-limited users may not manage ${what}.`);
+    throw new RecordError('alert', `Group-limited users may not manage ${what}.`, 403);
   }
 }
 
