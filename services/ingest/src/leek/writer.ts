@@ -78,6 +78,11 @@ const THREAD_MODULE = new URL(`./write-thread${extname(fileURLToPath(import.meta
  * a new one. SQLite's transaction makes a write that dies with its thread leave nothing behind.
  */
 export class ThreadWriter implements BatchWriter {
+  /** Writes waiting for the thread's answer (tests check that failures leave none behind). */
+  get pendingCount(): number {
+    return this.#pending.size;
+  }
+
   readonly #file: string;
   readonly #log: FastifyBaseLogger;
   readonly #pending = new Map<number, Pending>();
@@ -104,7 +109,13 @@ export class ThreadWriter implements BatchWriter {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      worker.postMessage(message(id));
+      try {
+        worker.postMessage(message(id));
+      } catch (error) {
+        // A message that cannot be cloned never reaches the thread: no answer will come for it.
+        this.#pending.delete(id);
+        reject(error);
+      }
     });
   }
 
