@@ -93,7 +93,8 @@ export function registerApi(app: FastifyInstance, options: RegisterApiOptions): 
             schema,
             serializerCompiler: cachedSerializerCompiler,
             errorHandler: leekErrorHandler,
-            preHandler: async (request) => {
+            // Who first, before the body schema: an unauthenticated call answers 401, never a 400 about its body.
+            preValidation: async (request) => {
               // Anonymous endpoints (agent ingest) must work even with a stale cookie around.
               request.caller =
                 descriptor.privilege === 'none'

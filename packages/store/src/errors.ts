@@ -31,3 +31,18 @@ export function isStoreError(error: unknown, kind?: StoreErrorKind): error is St
 
 export const invalid = (message: string, cause?: unknown): StoreError => new StoreError('invalid', message, { cause });
 export const unsupported = (message: string): StoreError => new StoreError('unsupported', message);
+
+/** Longest rendering of a request value inside an error message. */
+export const MAX_SHOWN = 200;
+
+/**
+ * A request value for an error message: JSON for scalars and small values, cut at MAX_SHOWN characters; objects and
+ * arrays are described by shape, never serialized whole (a 1 MB or 5,000-level value must not come back).
+ */
+export function shown(value: unknown): string {
+  let text: string;
+  if (Array.isArray(value)) text = `an array of ${value.length}`;
+  else if (typeof value === 'object' && value !== null) text = 'an object';
+  else text = String(JSON.stringify(value) ?? value);
+  return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN)}… (${text.length} characters)` : text;
+}

@@ -6,7 +6,7 @@ import type { Store } from './types.js';
 
 export type * from './types.js';
 export * from './query/ast.js';
-export { StoreError, STORE_ERROR_KINDS, isStoreError, type StoreErrorKind } from './errors.js';
+export { StoreError, STORE_ERROR_KINDS, isStoreError, shown, type StoreErrorKind } from './errors.js';
 export { BUILTIN_MERGES, replaceMerge, shallowMerge } from './merges.js';
 export { DEFAULT_LIMIT, MAX_BUCKETS, MAX_RESULT_WINDOW, checkAggs, checkQuery, checkSort } from './query/check.js';
 export { compileAggs as compileAggsToEs, compileQuery as compileQueryToEs, compileSort as compileSortToEs } from './query/es.js';

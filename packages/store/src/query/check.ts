@@ -2,7 +2,7 @@
 import { type TSchema, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { dateBound, parseCalendarInterval, parseFixedInterval } from '../dates.js';
-import { invalid, unsupported } from '../errors.js';
+import { invalid, shown, unsupported } from '../errors.js';
 import { type ResolvedSpec, fieldType } from '../spec.js';
 import type { FieldType } from '../types.js';
 import { isFieldPath } from '../validate.js';
@@ -35,7 +35,7 @@ function firstError<T extends TSchema>(check: ReturnType<typeof TypeCompiler.Com
   if (check.Check(value)) return undefined;
   const first = check.Errors(value).First();
   if (first === undefined) return 'unexpected shape';
-  return `${first.path === '' ? '' : `${first.path}: `}${first.message}${typeof first.value === 'string' ? ` (got ${JSON.stringify(first.value)})` : ''}`;
+  return `${first.path === '' ? '' : `${first.path}: `}${first.message}${typeof first.value === 'string' ? ` (got ${shown(first.value)})` : ''}`;
 }
 
 function checkShape<T extends TSchema>(
@@ -63,7 +63,7 @@ const leafChecks = new Map(
 
 function checkFieldName(field: unknown, at: string): void {
   if (field !== undefined && !isFieldPath(field)) {
-    throw invalid(`${at}: field name ${JSON.stringify(field)} is invalid: use dot-separated identifiers (letters, digits, '_')`);
+    throw invalid(`${at}: field name ${shown(field)} is invalid: use dot-separated identifiers (letters, digits, '_')`);
   }
 }
 
@@ -120,8 +120,7 @@ function diagnoseAggs(value: unknown, at: string): void {
   if (!isObject(value)) throw invalid(`aggs at ${at} must be an object of named aggregations`);
   for (const [name, agg] of Object.entries(value)) {
     const where = `aggregation "${at}${name}"`;
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
-      throw invalid(`aggregation name ${JSON.stringify(name)} is invalid: use letters, digits and '_'`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw invalid(`aggregation name ${shown(name)} is invalid: use letters, digits and '_'`);
     if (!isObject(agg)) throw invalid(`${where} must be an object`);
     const kinds = Object.keys(agg).filter((k) => k !== 'aggs');
     if (kinds.length !== 1) throw invalid(`${where} must have exactly one of: ${AGG_KINDS.join(', ')} (and optionally aggs)`);
@@ -205,8 +204,8 @@ export function checkSort(sort: unknown, spec: ResolvedSpec): SortSpec[] {
 export function checkPage(offset: unknown, limit: unknown, defaultLimit = DEFAULT_LIMIT): { offset: number; limit: number } {
   const o = offset ?? 0;
   const l = limit ?? defaultLimit;
-  if (typeof o !== 'number' || !Number.isInteger(o) || o < 0) throw invalid(`offset ${JSON.stringify(o)} is invalid: use an integer >= 0`);
-  if (typeof l !== 'number' || !Number.isInteger(l) || l < 0) throw invalid(`limit ${JSON.stringify(l)} is invalid: use an integer >= 0`);
+  if (typeof o !== 'number' || !Number.isInteger(o) || o < 0) throw invalid(`offset ${shown(o)} is invalid: use an integer >= 0`);
+  if (typeof l !== 'number' || !Number.isInteger(l) || l < 0) throw invalid(`limit ${shown(l)} is invalid: use an integer >= 0`);
   if (o + l > MAX_RESULT_WINDOW)
     throw invalid(
       `offset + limit is ${o + l}, above the maximum of ${MAX_RESULT_WINDOW}: narrow the query or page with a range on a sorted field`,

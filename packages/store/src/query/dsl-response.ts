@@ -5,6 +5,7 @@
  */
 import type { Doc, SearchResult } from '../types.js';
 import type { AggPlan, DslSearch, SourceFilter } from './from-dsl.js';
+import { wildcardMatch } from './wildcard.js';
 
 export interface DslHit {
   _index: string;
@@ -68,16 +69,17 @@ function renderOne(plan: AggPlan, result: unknown): unknown {
   }
 }
 
-/** A `_source` pattern (`name`, `error.*`, `*_at`) as an anchored RegExp over dotted paths. */
-function patternRegExp(pattern: string): RegExp {
-  return new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\/-]/g, '\\$&').replaceAll('*', '.*')}$`);
+/** A `_source` pattern (`name`, `error.*`, `*_at`) over dotted paths, as a linear-time wildcard (no regex). */
+function patternMatcher(pattern: string): { test(path: string): boolean } {
+  const escaped = pattern.replace(/[?\\]/g, '\\$&');
+  return { test: (path) => wildcardMatch(path, escaped) };
 }
 
 /** The document with only the included, non-excluded fields (Elasticsearch source filtering). */
 export function filterSource(doc: Record<string, unknown>, filter: Extract<SourceFilter, { enabled: true }>): Record<string, unknown> {
   if (filter.includes.length === 0 && filter.excludes.length === 0) return doc;
-  const includes = filter.includes.map((p) => ({ re: patternRegExp(p), literal: p.split('*')[0] ?? '', wild: p.includes('*') }));
-  const excludes = filter.excludes.map(patternRegExp);
+  const includes = filter.includes.map((p) => ({ re: patternMatcher(p), literal: p.split('*')[0] ?? '', wild: p.includes('*') }));
+  const excludes = filter.excludes.map(patternMatcher);
   const walk = (obj: Record<string, unknown>, prefix: string, included: boolean): Record<string, unknown> => {
     const out: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(obj)) {

@@ -1,6 +1,6 @@
 /** Compiles the query AST, sorts and aggregations to Elasticsearch DSL; text fields sort and bucket on their `.keyword` sub-field. */
 import type { estypes } from '@elastic/elasticsearch';
-import { invalid } from '../errors.js';
+import { invalid, shown } from '../errors.js';
 import { type ResolvedSpec, fieldType } from '../spec.js';
 import { AUTO_DATE_HISTOGRAM_DEFAULT_BUCKETS, type Aggregation, type Query, type SortSpec } from './ast.js';
 
@@ -61,7 +61,7 @@ export function compileQuery(query: Query | undefined, spec: ResolvedSpec): esty
     fieldType(spec, field, 'match');
     return { match: { [field]: { query: text, operator } } };
   }
-  throw invalid(`query node ${JSON.stringify(Object.keys(query))} is not supported`);
+  throw invalid(`query node ${shown(Object.keys(query))} is not supported`);
 }
 
 /** Sorts, with a final `id` tiebreak so pages are stable. */

@@ -5,7 +5,7 @@
  * with its path. Clauses on fields the spec does not declare match nothing and aggregate to empty results, as on an
  * Elasticsearch index with a non-dynamic mapping.
  */
-import { StoreError } from '../errors.js';
+import { StoreError, shown } from '../errors.js';
 import { type ResolvedSpec, flattenedKey } from '../spec.js';
 import type { FieldType, SearchRequest } from '../types.js';
 import { isFieldPath } from '../validate.js';
@@ -88,7 +88,7 @@ const isTermValue = (value: unknown): value is TermValue =>
 
 /** `a.b` for identifiers, `a["x-y"]` otherwise, so paths stay readable and unambiguous. */
 function child(path: string, key: string): string {
-  const safe = /^[A-Za-z_@][A-Za-z0-9_@.-]*$/.test(key) ? key : JSON.stringify(key);
+  const safe = /^[A-Za-z_@][A-Za-z0-9_@.-]*$/.test(key) ? key : shown(key);
   return path === '' ? safe : /^[A-Za-z_@]/.test(safe) ? `${path}.${safe}` : `${path}[${safe}]`;
 }
 const item = (path: string, index: number): string => `${path}[${index}]`;
@@ -108,7 +108,7 @@ function fieldEntry(value: unknown, path: string): [string, unknown] {
 
 function nonNegativeInteger(value: unknown, path: string, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max)
-    throw invalid(path, `expected an integer from 0 to ${max}, got ${JSON.stringify(value)}`);
+    throw invalid(path, `expected an integer from 0 to ${max}, got ${shown(value)}`);
   return value;
 }
 
@@ -234,7 +234,7 @@ class DslParser {
       value = spec.value;
       caseInsensitive = this.#flag(spec.case_insensitive, child(at, 'case_insensitive'));
     }
-    if (!isTermValue(value)) throw invalid(at, `expected a string, number or boolean value, got ${JSON.stringify(value)}`);
+    if (!isTermValue(value)) throw invalid(at, `expected a string, number or boolean value, got ${shown(value)}`);
     const ref = this.#queryField(name, at, 'term');
     if (ref === undefined) return MATCH_NONE;
     if (caseInsensitive && ref.type === 'keyword') {
@@ -250,7 +250,7 @@ class DslParser {
       throw isObject(values) ? unsupported(child(at, Object.keys(values)[0] ?? 'lookup')) : invalid(at, 'expected a list of values');
     if (values.length > DSL_MAX_CLAUSES) throw invalid(at, `at most ${DSL_MAX_CLAUSES} values`);
     values.forEach((v, i) => {
-      if (!isTermValue(v)) throw invalid(item(at, i), `expected a string, number or boolean value, got ${JSON.stringify(v)}`);
+      if (!isTermValue(v)) throw invalid(item(at, i), `expected a string, number or boolean value, got ${shown(v)}`);
     });
     const ref = this.#queryField(name, at, 'terms');
     return ref === undefined ? MATCH_NONE : { terms: { field: ref.field, values: values as TermValue[] } };
@@ -281,7 +281,7 @@ class DslParser {
         operator = op;
       }
     }
-    if (!isTermValue(value)) throw invalid(at, `expected a string, number or boolean query, got ${JSON.stringify(value)}`);
+    if (!isTermValue(value)) throw invalid(at, `expected a string, number or boolean query, got ${shown(value)}`);
     const ref = this.#queryField(name, at, 'match');
     if (ref === undefined) return MATCH_NONE;
     if (ref.type === 'text') return { match: { field: ref.field, query: String(value), ...(operator === undefined ? {} : { operator }) } };
@@ -299,7 +299,7 @@ class DslParser {
       // null is an open end, as in Elasticsearch.
       if (bound === undefined || bound === null) continue;
       if (typeof bound !== 'string' && !(typeof bound === 'number' && Number.isFinite(bound)))
-        throw invalid(child(at, op), `expected a number, a date or date math, got ${JSON.stringify(bound)}`);
+        throw invalid(child(at, op), `expected a number, a date or date math, got ${shown(bound)}`);
       bounds[op] = bound;
     }
     const ref = this.#queryField(name, at, 'range');
@@ -616,6 +616,9 @@ class DslParser {
       const list = typeof v === 'string' ? [v] : v;
       if (!Array.isArray(list) || !list.every((p) => typeof p === 'string' && p !== ''))
         throw invalid(at, 'expected a field pattern or a list of them');
+      if (list.length > MAX_SOURCE_PATTERNS) throw invalid(at, `expected at most ${MAX_SOURCE_PATTERNS} patterns`);
+      if (list.some((p) => p.length > MAX_SOURCE_PATTERN_LENGTH))
+        throw invalid(at, `a field pattern is longer than ${MAX_SOURCE_PATTERN_LENGTH} characters`);
       return list;
     };
     if (typeof value === 'string' || Array.isArray(value)) return { enabled: true, includes: patterns(value, path), excludes: [] };
@@ -633,6 +636,10 @@ function emptyMetric(kind: string): AggregationResult {
   if (kind === 'stats') return { count: 0, min: null, max: null, avg: null, sum: 0 };
   return { value: kind === 'sum' || kind === 'cardinality' ? 0 : null };
 }
+
+/** `_source` patterns name fields: longer ones or more of them are refused before any matching. */
+const MAX_SOURCE_PATTERNS = 200;
+const MAX_SOURCE_PATTERN_LENGTH = 1000;
 
 const ENVELOPE = ['query', 'aggs', 'aggregations', 'sort', 'size', 'from', '_source', 'track_total_hits'] as const;
 

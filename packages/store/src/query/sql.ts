@@ -6,7 +6,7 @@ import { dateBound, toEpochMs } from '../dates.js';
 import { queryValue } from './values.js';
 
 export { queryValue };
-import { invalid } from '../errors.js';
+import { invalid, shown } from '../errors.js';
 import { type ResolvedSpec, fieldType, flattenedKey } from '../spec.js';
 import type { FieldType } from '../types.js';
 import type { BoolQuery, Query, RangeValue, SortSpec, TermValue } from './ast.js';
@@ -211,7 +211,7 @@ export class SqlCompiler {
       if (source.type === 'text') return this.#ftsWords(field, text, operator);
       return this.#terms(field, [text], 'match');
     }
-    throw invalid(`query node ${JSON.stringify(Object.keys(query))} is not supported`);
+    throw invalid(`query node ${shown(Object.keys(query))} is not supported`);
   }
 
   #bool(b: BoolQuery): Sql {
