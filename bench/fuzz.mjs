@@ -209,7 +209,10 @@ function build(c, session) {
   let body;
   if (method === 'GET' || method === 'HEAD' || method === 'DELETE') {
     const query = entries
-      .map(([k, v]) => `${encodeURIComponent(k.toWellFormed())}=${encodeURIComponent((v.length > 4000 ? v.slice(0, 4000) : v).toWellFormed())}`)
+      .map(
+        ([k, v]) =>
+          `${encodeURIComponent(k.toWellFormed())}=${encodeURIComponent((v.length > 4000 ? v.slice(0, 4000) : v).toWellFormed())}`,
+      )
       .join('&');
     if (query) url += `?${query}`;
   } else {
@@ -420,7 +423,11 @@ const lines = [
   ...(stalls.length > 0
     ? [
         '  longest event-loop gaps (CPU the server used meanwhile; a gap with little CPU is the machine, not us):',
-        ...stalls.slice(0, 5).map((s) => `    ${Math.round(s.gapMs)} ms gap, ${Math.round(s.cpuMs)} ms CPU, in flight: ${s.inFlight.join(' | ').slice(0, 300)}`),
+        ...stalls
+          .slice(0, 5)
+          .map(
+            (s) => `    ${Math.round(s.gapMs)} ms gap, ${Math.round(s.cpuMs)} ms CPU, in flight: ${s.inFlight.join(' | ').slice(0, 300)}`,
+          ),
       ]
     : []),
   ...(failures.length > 0 ? ['  5xx / dropped:', ...failures.slice(0, 20).map((f) => `    ${f}`)] : []),

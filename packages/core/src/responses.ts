@@ -38,6 +38,13 @@ export function capDescription(description: string): string {
   return description.length > MAX_DESCRIPTION ? `${description.slice(0, MAX_DESCRIPTION)}… (cut)` : description;
 }
 
+/**
+ * The multipart parser's (busboy) errors about a malformed body: plain Errors without a status, thrown while a
+ * handler reads the parts. They are the sender's fault.
+ */
+const MALFORMED_MULTIPART =
+  /^(Unexpected end of (multipart data|form)|Malformed part header|Multipart: Boundary not found|Part terminated early|Malformed urlencoded form)/;
+
 /** Classifies any thrown value into a user-facing answer. */
 export function describeError(error: unknown): ErrorAnswer {
   if (error instanceof RecordError) return { kind: error.restCode, description: error.message, status: error.statusCode };
@@ -49,6 +56,9 @@ export function describeError(error: unknown): ErrorAnswer {
     return { kind: 'api', description: `Invalid request ${fastifyError.validationContext ?? 'input'}: ${fastifyError.message}` };
   }
   const status = fastifyError?.statusCode;
+  if (status === undefined && error instanceof Error && MALFORMED_MULTIPART.test(error.message)) {
+    return { kind: 'api', description: `Malformed multipart body: ${error.message}` };
+  }
   if (status === 413 || status === 415) return { kind: 'api', description: fastifyError.message, fixedStatus: status };
   if (status !== undefined && status >= 400 && status < 500) return { kind: 'api', description: fastifyError.message };
   return { kind: 'internal', description: 'Internal error; the request id in the logs has the details' };

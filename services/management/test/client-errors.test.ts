@@ -44,3 +44,17 @@ t.test('a union-typed field holding a 100k-key object is refused as a wrong type
     'nothing written',
   );
 });
+
+t.test('a malformed multipart body answers 400, not 500 (found by the fuzzer)', async (t) => {
+  const h = await harness(t);
+  for (const name of ['admin_upload_avatar', 'upload_avatar', 'upload_bucket_files']) {
+    const res = await h.call({
+      method: 'POST',
+      url: `/api/app/${name}/v1`,
+      headers: { 'x-session-id': (h.admin as { session: string }).session, 'content-type': 'multipart/form-data; boundary=fuzz' },
+      payload: '{"0":"x","0":"y"}',
+    });
+    t.equal(res.status, 400, `${name}: ${JSON.stringify(res.body)}`);
+    t.equal(res.body.code, 'api');
+  }
+});
