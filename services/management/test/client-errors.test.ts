@@ -58,3 +58,15 @@ t.test('a malformed multipart body answers 400, not 500 (found by the fuzzer)', 
     t.equal(res.body.code, 'api');
   }
 });
+
+t.test('/v1 calls without credentials answer 401 before any schema check of their body', async (t) => {
+  const h = await harness(t);
+  for (const [method, url, payload] of [
+    ['POST', '/v1/applications', { app_name: 42, nonsense: true }],
+    ['DELETE', '/v1/applications', { wrong: 'shape' }],
+    ['POST', '/v1/applications/fo-triggers', { type: ['not', 'a', 'string'] }],
+  ] as const) {
+    const res = await h.call({ method, url, headers: { 'x-leek-app-name': 'billing' }, payload });
+    t.equal(res.status, 401, `${method} ${url}: ${JSON.stringify(res.body)}`);
+  }
+});
