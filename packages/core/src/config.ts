@@ -31,9 +31,9 @@ const SETTINGS = {
   /** How long logins as one user from one address stay locked after too many failures. */
   loginLockoutSeconds: { env: 'SHALLOT_LOGIN_LOCKOUT_SECONDS', schema: Type.Integer({ minimum: 1 }), default: 3600 },
   /**
-   * Whom to believe about the client address (X-Forwarded-For): `true`, `false`, or the addresses/CIDRs of the
-   * proxies (comma list). Empty: the deployment's default (the suite and the gateway face clients: no; a
-   * separate service sits behind the gateway: yes).
+   * Whom to believe about the client address (X-Forwarded-For): `true`, `false`, a hop count, or the
+   * addresses/CIDRs of the proxies (comma list). Empty: the deployment's default (the suite and the gateway face
+   * clients: nobody; a separate service believes the one hop the gateway appends, never a client's own claim).
    */
   trustProxy: { env: 'SHALLOT_TRUST_PROXY', schema: Type.String({ maxLength: 4096 }), default: '' },
   sessionDays: { env: 'SHALLOT_SESSION_DAYS', schema: Type.Integer({ minimum: 1 }), default: 365 },
@@ -59,11 +59,24 @@ export type Config = { -readonly [K in keyof Settings]: Static<Settings[K]['sche
 /** Every environment variable Shallot reads (deployment files may set only these). */
 export const CONFIG_ENV_VARS: readonly string[] = Object.values(SETTINGS).map((s) => s.env);
 
-/** `SHALLOT_TRUST_PROXY` as Fastify's `trustProxy` option; `fallback` when unset. */
-export function trustProxyOf(setting: string, fallback: boolean): boolean | string {
+/** Fastify's `trustProxy`: whom to believe about the client address. */
+export type TrustProxy = boolean | string | ((address: string, hop: number) => boolean);
+
+/** Believe the nearest `hops` proxies: the client is the address the farthest of them saw. */
+export const trustHops =
+  (hops: number): TrustProxy =>
+  (_address: string, hop: number) =>
+    hop < hops;
+
+/**
+ * `SHALLOT_TRUST_PROXY` as Fastify's `trustProxy`: `true`, `false`, a hop count, or proxy addresses/CIDRs;
+ * `fallback` when unset.
+ */
+export function trustProxyOf(setting: string, fallback: TrustProxy): TrustProxy {
   const value = setting.trim();
   if (value === '') return fallback;
   if (value === 'true' || value === 'false') return value === 'true';
+  if (/^\d{1,3}$/.test(value)) return trustHops(Number(value));
   return value;
 }
 

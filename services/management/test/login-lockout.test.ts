@@ -78,3 +78,18 @@ t.test('lockout: force_password_reset never shuts out the last active administra
   await flag('pat');
   t.same((await login(h, 'pat', 'pat-password', OWNER)).body, LOCKED);
 });
+
+t.test('lockout: behind the gateway, the address it appended counts, not a client’s claim before it', async (t) => {
+  const h = await harness(t);
+  const viaGateway = (password: string, forwardedFor: string) =>
+    h.call({
+      method: 'POST',
+      url: '/api/user/login',
+      payload: { username: 'admin', password },
+      remoteAddress: '10.0.0.2',
+      headers: { 'x-forwarded-for': forwardedFor },
+    });
+  for (let i = 0; i < 6; i++) await viaGateway(`guess-${i}`, `192.0.2.${i + 1}, ${ATTACKER}`);
+  t.same((await viaGateway(ADMIN_PASSWORD, `192.0.2.99, ${ATTACKER}`)).body, LOCKED, 'a fresh claimed address escapes nothing');
+  t.equal((await viaGateway(ADMIN_PASSWORD, OWNER)).body.code, 0, 'another client through the same gateway logs in');
+});
