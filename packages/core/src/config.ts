@@ -26,6 +26,16 @@ const SETTINGS = {
   },
   bodyLimit: { env: 'SHALLOT_BODY_LIMIT', schema: Type.Integer({ minimum: 1024 }), default: 32 * 1024 * 1024 },
   rateLimitPerMinute: { env: 'SHALLOT_RATE_LIMIT', schema: Type.Integer({ minimum: 0 }), default: 0 },
+  /** `/api/user/*` (login, password recovery, account administration): on by default, per client address. */
+  userRateLimitPerMinute: { env: 'SHALLOT_USER_RATE_LIMIT', schema: Type.Integer({ minimum: 0 }), default: 60 },
+  /** How long logins as one user from one address stay locked after too many failures. */
+  loginLockoutSeconds: { env: 'SHALLOT_LOGIN_LOCKOUT_SECONDS', schema: Type.Integer({ minimum: 1 }), default: 3600 },
+  /**
+   * Whom to believe about the client address (X-Forwarded-For): `true`, `false`, a hop count, or the
+   * addresses/CIDRs of the proxies (comma list). Empty: the deployment's default (the suite and the gateway face
+   * clients: nobody; a separate service believes the one hop the gateway appends, never a client's own claim).
+   */
+  trustProxy: { env: 'SHALLOT_TRUST_PROXY', schema: Type.String({ maxLength: 4096 }), default: '' },
   sessionDays: { env: 'SHALLOT_SESSION_DAYS', schema: Type.Integer({ minimum: 1 }), default: 365 },
   shutdownTimeoutMs: { env: 'SHALLOT_SHUTDOWN_TIMEOUT_MS', schema: Type.Integer({ minimum: 0 }), default: 10_000 },
   heartbeatSeconds: { env: 'SHALLOT_HEARTBEAT_SECONDS', schema: Type.Integer({ minimum: 1 }), default: 10 },
@@ -48,6 +58,27 @@ export type Config = { -readonly [K in keyof Settings]: Static<Settings[K]['sche
 
 /** Every environment variable Shallot reads (deployment files may set only these). */
 export const CONFIG_ENV_VARS: readonly string[] = Object.values(SETTINGS).map((s) => s.env);
+
+/** Fastify's `trustProxy`: whom to believe about the client address. */
+export type TrustProxy = boolean | string | ((address: string, hop: number) => boolean);
+
+/** Believe the nearest `hops` proxies: the client is the address the farthest of them saw. */
+export const trustHops =
+  (hops: number): TrustProxy =>
+  (_address: string, hop: number) =>
+    hop < hops;
+
+/**
+ * `SHALLOT_TRUST_PROXY` as Fastify's `trustProxy`: `true`, `false`, a hop count, or proxy addresses/CIDRs;
+ * `fallback` when unset.
+ */
+export function trustProxyOf(setting: string, fallback: TrustProxy): TrustProxy {
+  const value = setting.trim();
+  if (value === '') return fallback;
+  if (value === 'true' || value === 'false') return value === 'true';
+  if (/^\d{1,3}$/.test(value)) return trustHops(Number(value));
+  return value;
+}
 
 export class ConfigError extends Error {
   readonly kind = 'config';

@@ -1,20 +1,39 @@
 /**
  * Who is calling the task-monitor API and which of their org's applications a request names: the org of the
- * caller (session user's e-mail, or the API key's `org`), the allowed-orgs list, the `x-leek-app-name` header and the
- * application record. Used by management (applications) and search.
+ * caller (session user's verified e-mail, or the API key's `org`), the allowed-orgs list, the `x-leek-app-name`
+ * header and the application record. Used by management (applications) and search.
+ *
+ * Org membership comes from `verified_email`, never from `email`: a user may change their own `email` at any time
+ * (to any address not used by another account), but only an administrator sets `verified_email` (on create, on an
+ * update that sets the address, or with `verify_email: true`), so a self-service change never moves anyone into
+ * another org. Application ownership and admin grants name a principal id (`LeekCaller.id`), not an address.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { LEEK_APPLICATIONS, type LeekApplication, isAppName, isOrgName, leekScope, orgOfEmail } from '@shallot/schemas';
 import type { CollectionRecord, Store } from '@shallot/store';
 import type { Config } from './config.js';
-import { API_KEYS, type Caller } from './identity.js';
+import { API_KEYS, type Caller, userKey } from './identity.js';
 import { LeekError } from './leek-errors.js';
 
 export interface LeekCaller {
   org: string;
-  /** Compared with an app's `owner` and `admins`: the user's e-mail (lower-case), or `key:<id>` for an API key. */
+  /**
+   * Compared with an app's `owner` and its admins' `user`: the username's storage key (`userKey`), or `key:<id>` for
+   * an API key. Usernames cannot contain `:`, so the two never collide, and neither equals `public` (agent apps).
+   */
+  id: string;
+  /** The verified address, for display ('' for API keys). */
   email: string;
   kind: Caller['kind'];
+}
+
+/** Owner of apps created by agents: nobody's id (ownership checks never match it). */
+export const LEEK_PUBLIC_OWNER = 'public';
+
+/** The address an org is derived from: only the administrator-confirmed one (trimmed, lower-case), or ''. */
+export function verifiedEmailOf(user: Readonly<Record<string, unknown>> | undefined): string {
+  const value = user?.verified_email;
+  return typeof value === 'string' ? value.trim().toLowerCase() : '';
 }
 
 /** `SHALLOT_LEEK_ALLOWED_ORGS` as a list; empty = every org. */
@@ -29,21 +48,28 @@ export function leekAllowedOrgs(config: Pick<Config, 'leekAllowedOrgs'>): string
 export async function leekCallerOf(caller: Caller | null, store: Store, config: Pick<Config, 'leekAllowedOrgs'>): Promise<LeekCaller> {
   if (caller === null) throw new LeekError('unauthorized', 'No session or API key');
   let org: string | undefined;
-  let email: string;
+  let email = '';
+  let id: string;
   if (caller.kind === 'session') {
-    email = String(caller.user?.email ?? '').toLowerCase();
+    email = verifiedEmailOf(caller.user as Record<string, unknown> | undefined);
     org = orgOfEmail(email);
-    if (org === undefined) throw new LeekError('unauthorized', 'Your account has no e-mail address an organisation can be derived from');
+    if (org === undefined) {
+      throw new LeekError(
+        'unauthorized',
+        'Your account has no verified e-mail address an organisation can be derived from: ask an administrator to confirm it',
+      );
+    }
+    id = userKey(caller.username);
   } else {
     const key = await store.collections.get(API_KEYS, caller.username);
     org = typeof key?.org === 'string' ? key.org.toLowerCase() : undefined;
     if (org === undefined || !isOrgName(org))
       throw new LeekError('unauthorized', 'This API key has no organisation: it cannot use the task monitor');
-    email = typeof key?.email === 'string' && key.email !== '' ? key.email.toLowerCase() : `key:${caller.username}`;
+    id = `key:${caller.username}`;
   }
   const allowed = leekAllowedOrgs(config);
   if (allowed.length > 0 && !allowed.includes(org)) throw new LeekError('unauthorized', `Organisation "${org}" is not allowed here`);
-  return { org, email, kind: caller.kind };
+  return { org, id, email, kind: caller.kind };
 }
 
 const headerValue = (request: FastifyRequest, name: string): string | undefined => {
@@ -78,12 +104,13 @@ export async function getLeekApplication(store: Store, org: string, app: string)
   return record;
 }
 
-/** Owner: e-mail equal to the app's owner. */
-export const isLeekOwner = (app: Pick<LeekApplication, 'owner'>, who: LeekCaller): boolean => app.owner === who.email;
+/** Owner: the caller's id equals the app's owner (agent-created apps have none). */
+export const isLeekOwner = (app: Pick<LeekApplication, 'owner'>, who: LeekCaller): boolean =>
+  app.owner !== LEEK_PUBLIC_OWNER && app.owner === who.id;
 
-/** Admin: the owner or an e-mail listed in the app's admins. */
+/** Admin: the owner or a principal listed (by id) in the app's admins. */
 export const isLeekAdmin = (app: Pick<LeekApplication, 'owner' | 'admins'>, who: LeekCaller): boolean =>
-  isLeekOwner(app, who) || (app.admins ?? []).some((a) => a.email === who.email);
+  isLeekOwner(app, who) || (app.admins ?? []).some((a) => a.user === who.id);
 
 export type LeekLevel = 'member' | 'admin' | 'owner';
 

@@ -2,7 +2,7 @@
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify';
 import { authPlugin } from './auth.js';
 import { allowGetBodies, bodiesPlugin } from './bodies.js';
-import { type Config, loadConfig } from './config.js';
+import { type Config, loadConfig, trustHops, trustProxyOf } from './config.js';
 import { type ServiceContext, closeContext, openContext } from './context.js';
 import { healthPlugin } from './health.js';
 import { generateId } from './ids.js';
@@ -22,7 +22,10 @@ export function createApp(config: Config, options: FastifyServerOptions = {}): F
     bodyLimit: config.bodyLimit,
     requestIdHeader: 'x-request-id',
     genReqId: () => generateId('rq'),
-    trustProxy: true,
+    // A service alone sits behind the gateway, which appends the client address it saw: that one hop is believed,
+    // not what a client put before it. The suite and the gateway, which face clients, pass their own default
+    // (SHALLOT_TRUST_PROXY overrides both).
+    trustProxy: trustProxyOf(config.trustProxy, trustHops(1)),
     ...options,
   });
   allowGetBodies(app);

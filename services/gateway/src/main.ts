@@ -1,10 +1,11 @@
 /** Runs the gateway alone, in front of separately deployed services. */
-import { createApp, healthPlugin, loadConfig, serve, standardResponsesPlugin } from '@shallot/core';
+import { createApp, healthPlugin, loadConfig, serve, standardResponsesPlugin, trustProxyOf } from '@shallot/core';
 import { gatewayPlugin, upstreamsOf } from './plugin.js';
 
 const config = loadConfig(process.env, process.env.SHALLOT_PORT ? {} : { port: 8080 });
-// The gateway is the edge: X-Forwarded-For from clients is not to be believed here.
-const app = createApp(config, { trustProxy: false });
+// The gateway is the edge: X-Forwarded-For from clients is not to be believed here, unless SHALLOT_TRUST_PROXY names
+// the load balancer in front of it.
+const app = createApp(config, { trustProxy: trustProxyOf(config.trustProxy, false) });
 await app.register(standardResponsesPlugin);
 // Ready when every service behind it answers its own health check.
 const checks = Object.fromEntries(

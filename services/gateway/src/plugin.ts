@@ -20,7 +20,11 @@ export function upstreamsOf(config: Config): Upstreams {
 
 /** No store, no Redis, no sessions: the gateway routes, and the services decide. */
 const gateway: FastifyPluginAsync<GatewayOptions> = async (app, { config }) => {
-  await app.register(edgePlugin, { rateLimitPerMinute: config.rateLimitPerMinute, corsOrigins: config.corsOrigins });
+  await app.register(edgePlugin, {
+    rateLimitPerMinute: config.rateLimitPerMinute,
+    userRateLimitPerMinute: config.userRateLimitPerMinute,
+    corsOrigins: config.corsOrigins,
+  });
   await app.register(proxyPlugin, { upstreams: upstreamsOf(config), bodyLimit: config.bodyLimit });
 };
 

@@ -8,6 +8,7 @@ import { ensureActivityIndexes } from './activity.js';
 import type { Mailer } from './mail.js';
 import { managementRoutes } from './routes/index.js';
 import { type AdminSeed, seedAdmin, seedDefaults } from './seed.js';
+import { migrateIdentities } from './users/emails.js';
 
 export interface ManagementOptions {
   /** Called once the first-run records exist (the suite prints the admin login from it). */
@@ -26,6 +27,7 @@ const management: ServicePlugin<ManagementOptions & { ctx: import('@shallot/core
   await ensureLeekIndexes(ctx.store);
   const seed = await seedAdmin(ctx.store, ctx.config.adminPassword);
   await seedDefaults(ctx);
+  await migrateIdentities(ctx, app.log);
   if (onSeeded) onSeeded(seed);
   else if (seed.generatedPassword) {
     // Printed once, to the terminal only: the operator needs it and no log collector should keep it.

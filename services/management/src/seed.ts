@@ -26,6 +26,7 @@ export async function seedAdmin(store: Store, configuredPassword: string): Promi
       username: ADMIN_USERNAME,
       full_name: 'Administrator',
       email: 'admin@localhost',
+      verified_email: 'admin@localhost',
       active: true,
       password: await hashPassword(password),
       privileges: { admin: true },

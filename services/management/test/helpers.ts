@@ -80,6 +80,7 @@ export async function makeUser(
     username,
     full_name: username,
     email: `${username}@example.com`,
+    verified_email: `${username}@example.com`,
     active: fields.active ?? true,
     password: await hashPassword(password),
     privileges: fields.privileges ?? {},

@@ -267,7 +267,7 @@ t.test('forgot_password + reset_password: one-use key by e-mail, stored hashed; 
   t.equal(mailer.sent.length, 3, 'the fourth request of the hour sends nothing');
 });
 
-t.test('login: more than 5 failures in an hour lock the account until a reset; user_login logged', async (t) => {
+t.test('login: more than 5 failures in an hour lock the account from that address until unlocked; user_login logged', async (t) => {
   const h = await harness(t);
   await makeUser(h.ctx, 'target', {}, 'right-password');
   for (let i = 0; i < 6; i++) {

@@ -168,6 +168,8 @@ export const AdminUpdateParams = Type.Object(
     username: Type.String({ minLength: 1, maxLength: 64 }),
     new_password: Type.Optional(NewPassword),
     unlock: Type.Optional(Type.Boolean()),
+    /** Confirms the user's current `email` as the one their task-monitor orgs derive from. */
+    verify_email: Type.Optional(Type.Boolean()),
     // Read back from admin_get_user and sent again: ignored.
     created: Type.Optional(Type.Unknown()),
     modified: Type.Optional(Type.Unknown()),
@@ -192,7 +194,7 @@ export const adminUpdate = defineApi({
   methods: ['POST'],
   service: 'management',
   privilege: 'admin',
-  summary: 'Update a user: grants, restrictions, state, new_password, unlock (administrators; admin API keys accepted)',
+  summary: 'Update a user: grants, restrictions, state, new_password, unlock, verify_email (administrators; admin API keys accepted)',
   params: AdminUpdateParams,
   response: UserAnswer,
 });

@@ -43,7 +43,12 @@ export const LeekTrigger = Type.Object(
 );
 export type LeekTrigger = Static<typeof LeekTrigger>;
 
-export const LeekAdmin = Type.Object({ email: Type.String(), since: Type.Integer({ description: 'Granted at, epoch ms' }) });
+/** An admin grant names a principal id; the address is what it was when granted, for display only. */
+export const LeekAdmin = Type.Object({
+  user: Type.String({ description: 'Username key of the admin (or key:<id> for an API key); what access is checked against' }),
+  email: Type.String({ description: 'Verified e-mail of the admin when granted (display only)' }),
+  since: Type.Integer({ description: 'Granted at, epoch ms' }),
+});
 export type LeekAdmin = Static<typeof LeekAdmin>;
 
 /** An application as the API shows it (and as stored in LEEK_APPLICATIONS, with id = leekScope(org, app_name)). */
@@ -53,7 +58,9 @@ export const LeekApplication = Type.Object(
     app_name: Type.String(),
     app_description: Type.String(),
     app_key: Type.String({ description: 'Agents send it as x-leek-app-key; visible to every member of the org' }),
-    owner: Type.String({ description: 'Creator\'s e-mail, or "public" for apps created by an agent' }),
+    owner: Type.String({
+      description: 'Creator\'s username key (key:<id> for an API key), or "public" for apps created by an agent',
+    }),
     created_at: Type.Integer({ description: 'Epoch ms' }),
     fo_triggers: Type.Array(LeekTrigger),
     admins: Type.Optional(Type.Array(LeekAdmin)),

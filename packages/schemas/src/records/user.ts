@@ -11,6 +11,9 @@ export const PublicUser = Type.Object(
     username: Type.String({ pattern: USERNAME_PATTERN, maxLength: 64 }),
     full_name: Type.String(),
     email: Type.String(),
+    verified_email: Type.Optional(
+      Type.String({ description: 'The address an administrator confirmed; task-monitor orgs derive from it, not from email' }),
+    ),
     active: Type.Boolean(),
     privileges: Privileges,
     roles: Type.Array(Type.String()),

@@ -37,8 +37,11 @@ export interface CrudHooks {
   validate?: (record: Fields, hook: HookContext & { update?: UpdateHookContext }) => Promise<Fields | undefined> | Fields | undefined;
   /** Delete guard: throw to refuse (e.g. a category still used by an event). */
   beforeDelete?: (record: CollectionRecord, hook: HookContext) => Promise<void> | void;
-  /** Hides secrets in every answer and activity row. Must not mutate its argument. */
-  redact?: (record: CollectionRecord) => Fields;
+  /**
+   * Hides secrets in every answer and activity row. Must not mutate its argument. `reader` is the caller an answer
+   * goes to (absent for activity rows, which many may read): a hook may show more to privileged readers.
+   */
+  redact?: (record: CollectionRecord, reader?: Caller) => Fields;
   /**
    * Resource scoping (behaviour §4): may this caller see or change this record? Lists are filtered with it; single
    * calls answer `access`. Update checks both the stored and the merged record; create the new one.
@@ -93,7 +96,7 @@ function listSort(ordered: boolean) {
 /** Handlers for every descriptor of a `crudApi` section. */
 export function crudRoutes<R extends TObject>(api: CrudApi<R>, ctx: ServiceContext, hooks: CrudHooks = {}): Implementation[] {
   const { collection, type, singular, idPrefix, ordered } = api.options;
-  const redact = (record: CollectionRecord): Fields => (hooks.redact ? hooks.redact(record) : record);
+  const redact = (record: CollectionRecord, reader?: Caller): Fields => (hooks.redact ? hooks.redact(record, reader) : record);
   const Label = label(type);
 
   function checkAccess(caller: Caller, record: Fields): void {
@@ -129,17 +132,18 @@ export function crudRoutes<R extends TObject>(api: CrudApi<R>, ctx: ServiceConte
       const { offset = 0, limit } = params as { offset?: number; limit?: number };
       if (!hooks.access && limit !== undefined) {
         const page = await ctx.store.collections.list(collection, { offset, limit, sort: listSort(ordered) });
-        return { code: 0 as const, rows: page.rows.map(redact), list: { length: page.total } };
+        return { code: 0 as const, rows: page.rows.map((r) => redact(r, who)), list: { length: page.total } };
       }
       const visible = (await scanAll(ctx, collection, ordered)).filter((r) => !hooks.access || hooks.access(who, r));
       const rows = visible.slice(offset, limit === undefined ? undefined : offset + limit);
-      return { code: 0 as const, rows: rows.map(redact), list: { length: visible.length } };
+      return { code: 0 as const, rows: rows.map((r) => redact(r, who)), list: { length: visible.length } };
     }),
 
     implement(api.get, async ({ params, caller }) => {
       const record = await load((params as { id: string }).id);
-      checkAccess(required(caller), record);
-      return { code: 0 as const, [singular]: redact(record) };
+      const who = required(caller);
+      checkAccess(who, record);
+      return { code: 0 as const, [singular]: redact(record, who) };
     }),
 
     implement(api.create, async ({ params, caller, request }) => {
@@ -159,10 +163,9 @@ export function crudRoutes<R extends TObject>(api: CrudApi<R>, ctx: ServiceConte
         if (error instanceof StoreError && error.kind === 'conflict') throw new RecordError(type, `${Label} already exists: ${id}`, 409);
         throw error;
       }
-      const shown = redact(created);
-      await recordActivity(ctx, request, who, `${type}_create`, { description: titleOf(created), keywords: [id], [type]: shown });
+      await recordActivity(ctx, request, who, `${type}_create`, { description: titleOf(created), keywords: [id], [type]: redact(created) });
       await after('create', created, hook);
-      return { ...hook.answer, code: 0 as const, [singular]: shown };
+      return { ...hook.answer, code: 0 as const, [singular]: redact(created, who) };
     }),
 
     implement(api.update, async ({ params, caller, request }) => {
@@ -177,16 +180,15 @@ export function crudRoutes<R extends TObject>(api: CrudApi<R>, ctx: ServiceConte
       if (hooks.validate) merged = (await hooks.validate(merged, { ...hook, update: { ...hook, stored, patch } })) ?? merged;
       // Every own field of the merged record is written, so a validate hook may normalise fields the client did not send.
       const updated = await ctx.store.collections.update(collection, id, ownParams(merged), { expectRevision: stored.revision });
-      const shown = redact(updated);
       await recordActivity(ctx, request, who, `${type}_update`, {
         description: titleOf(updated),
         keywords: [id],
-        [type]: shown,
+        [type]: redact(updated),
         changed: Object.keys(patch),
       });
       await after('update', updated, hook);
       return api.options.updateReturnsRecord
-        ? { ...hook.answer, code: 0 as const, [singular]: shown }
+        ? { ...hook.answer, code: 0 as const, [singular]: redact(updated, who) }
         : { ...hook.answer, code: 0 as const };
     }),
 

@@ -3,7 +3,7 @@
  * admins and dead letters, as plain functions over the store. Callers have checked who may do what.
  */
 import { randomBytes, randomInt } from 'node:crypto';
-import { LeekError, applicationOf, leekAllowedOrgs } from '@shallot/core';
+import { LEEK_PUBLIC_OWNER, LeekError, USERS, applicationOf, leekAllowedOrgs, userKey, verifiedEmailOf } from '@shallot/core';
 import {
   CLEAN_UNIT_MS,
   LEEK_APPLICATIONS,
@@ -33,8 +33,8 @@ export const APP_KEY_RANDOM_LENGTH = 48;
 const UPDATE_ATTEMPTS = 5;
 /** Applications listed per org at most (an org with more is not a use the UI serves either). */
 const MAX_APPS_PER_ORG = 1000;
-/** Owner of apps created by agents. */
-export const PUBLIC_OWNER = 'public';
+/** Owner of apps created by agents (no caller ever matches it). */
+export const PUBLIC_OWNER = LEEK_PUBLIC_OWNER;
 
 /** `app-` + 48 uniformly drawn alphanumerics (rejection sampling: 248 = 4 × 62). */
 export function generateAppKey(): string {
@@ -99,7 +99,7 @@ export async function createApplication(store: Store, input: NewApplication): Pr
   }
 }
 
-/** `POST /v1/applications` input → a new app owned by the caller. */
+/** `POST /v1/applications` input → a new app owned by the caller (`owner` = the caller's id, see LeekCaller). */
 export function createFromRequest(store: Store, org: string, owner: string, body: LeekApplicationCreate): Promise<LeekApplication> {
   return createApplication(store, { org, owner, app_name: body.app_name, app_description: body.app_description });
 }
@@ -254,6 +254,7 @@ export function checkTriggerId(id: unknown): string {
 }
 
 const EMAIL = /^[^\s@/\\]{1,64}@[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$/;
+const USERNAME = /^[\w\-.]{1,64}$/;
 
 export function checkEmail(value: unknown): string {
   const email = typeof value === 'string' ? value.trim().toLowerCase() : '';
@@ -262,10 +263,11 @@ export function checkEmail(value: unknown): string {
 }
 
 /**
- * Who may become an admin (spec §3): an e-mail whose domain or local part is in the allowed-orgs list. Deviation:
- * without a list, e-mails of the app's own org are eligible (they can already read everything of the org).
+ * Who may become an admin (spec §3): a verified e-mail whose domain or local part is in the allowed-orgs list.
+ * Deviation: without a list, verified e-mails of the app's own org are eligible (they can already read the org).
  */
 export function isEligibleAdmin(email: string, appOrg: string, config: { leekAllowedOrgs: string }): boolean {
+  if (email === '') return false;
   const allowed = leekAllowedOrgs(config);
   const at = email.lastIndexOf('@');
   const local = email.slice(0, at);
@@ -274,16 +276,64 @@ export function isEligibleAdmin(email: string, appOrg: string, config: { leekAll
   return orgOfEmail(email) === appOrg;
 }
 
+/** The principal an admin grant names: a user's id and the verified address shown with it. */
+export interface AdminTarget {
+  user: string;
+  email: string;
+}
+
+/**
+ * The user the `:email` path segment of the admin endpoints names: a username, or an address that is the
+ * *verified* e-mail of exactly one user (the Leek UI sends addresses). An address nobody has verified names nobody,
+ * so claiming someone's address in one's own profile never earns their grants. 400 `400008` when no such user.
+ */
+export async function resolveAdminTarget(store: Store, value: unknown): Promise<AdminTarget> {
+  const raw = typeof value === 'string' ? value.trim() : '';
+  let user: CollectionRecord | undefined;
+  if (raw.includes('@')) {
+    const email = checkEmail(raw);
+    const { rows } = await store.collections.list(USERS, { where: { verified_email: email }, limit: 2 });
+    user = rows.length === 1 ? rows[0] : undefined;
+  } else if (USERNAME.test(raw) && userKey(raw) !== '') {
+    user = await store.collections.get(USERS, userKey(raw));
+  } else {
+    throw new LeekError('invalid', 'Name an admin by username or e-mail address');
+  }
+  if (user === undefined || user.active === false)
+    throw new LeekError('notEligible', `No active user with the verified address or username "${raw}"`);
+  return { user: user.id, email: verifiedEmailOf(user) };
+}
+
 /** Grants admin; a re-grant keeps the first entry (and its `since`). */
-export function addAdmin(store: Store, record: CollectionRecord, email: string): Promise<LeekApplication> {
+export function addAdmin(store: Store, record: CollectionRecord, target: AdminTarget): Promise<LeekApplication> {
   return updateApplication(store, record, (app) => {
     const admins: LeekAdmin[] = app.admins ?? [];
-    return admins.some((a) => a.email === email) ? { admins } : { admins: [...admins, { email, since: Date.now() }] };
+    return admins.some((a) => a.user === target.user)
+      ? { admins }
+      : { admins: [...admins, { user: target.user, email: target.email, since: Date.now() }] };
   });
 }
 
-export function removeAdmin(store: Store, record: CollectionRecord, email: string): Promise<LeekApplication> {
-  return updateApplication(store, record, (app) => ({ admins: (app.admins ?? []).filter((a) => a.email !== email) }));
+/**
+ * Removes the grants the path segment names: by username, or by address (the grants shown with that address and
+ * those of the user who verified it), so a grant stays removable after its user changed address or was deleted.
+ */
+export async function removeAdmin(store: Store, record: CollectionRecord, value: unknown): Promise<LeekApplication> {
+  const raw = typeof value === 'string' ? value.trim() : '';
+  const ids = new Set<string>();
+  let email: string | undefined;
+  if (raw.includes('@')) {
+    email = checkEmail(raw);
+    const { rows } = await store.collections.list(USERS, { where: { verified_email: email }, limit: 2 });
+    if (rows.length === 1 && rows[0]) ids.add(rows[0].id);
+  } else if (USERNAME.test(raw) && userKey(raw) !== '') {
+    ids.add(userKey(raw));
+  } else {
+    throw new LeekError('invalid', 'Name an admin by username or e-mail address');
+  }
+  return updateApplication(store, record, (app) => ({
+    admins: (app.admins ?? []).filter((a) => !ids.has(a.user) && (email === undefined || a.email !== email)),
+  }));
 }
 
 export async function listDeadLetters(

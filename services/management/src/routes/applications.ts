@@ -23,7 +23,6 @@ import {
   addAdmin,
   addTrigger,
   applicationStats,
-  checkEmail,
   checkTriggerId,
   cleanApplication,
   createFromRequest,
@@ -37,6 +36,7 @@ import {
   purgeApplication,
   purgeDeadLetters,
   removeAdmin,
+  resolveAdminTarget,
   triggerFromBody,
 } from '../leek/applications.js';
 import { verifyTriggerWebhook } from '../leek/webhook-check.js';
@@ -51,7 +51,7 @@ export function applicationRoutes(ctx: ServiceContext) {
   return [
     implement(leekApplicationCreate, async ({ params, caller, reply }) => {
       const who = await leekCallerOf(caller, store, config);
-      const app = await createFromRequest(store, who.org, who.email, params);
+      const app = await createFromRequest(store, who.org, who.id, params);
       reply.code(201);
       return app;
     }),
@@ -111,18 +111,20 @@ export function applicationRoutes(ctx: ServiceContext) {
     }),
 
     implement(leekAdminAdd, async ({ caller, request }) => {
-      const email = checkEmail(pathParam(request, 'email'));
       const { record, app } = await access(request, caller, 'owner');
-      if (!isEligibleAdmin(email, app.org, config)) {
-        throw new LeekError('notEligible', `${email} is not in an organisation allowed to administer this application`);
+      const target = await resolveAdminTarget(store, pathParam(request, 'email'));
+      if (!isEligibleAdmin(target.email, app.org, config)) {
+        throw new LeekError(
+          'notEligible',
+          `${target.user} has no verified address in an organisation allowed to administer this application`,
+        );
       }
-      return addAdmin(store, record, email);
+      return addAdmin(store, record, target);
     }),
 
     implement(leekAdminRemove, async ({ caller, request }) => {
-      const email = checkEmail(pathParam(request, 'email'));
       const { record } = await access(request, caller, 'owner');
-      return removeAdmin(store, record, email);
+      return removeAdmin(store, record, pathParam(request, 'email'));
     }),
 
     implement(leekDeadLettersList, async ({ params, caller, request }) => {

@@ -17,7 +17,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { recordActivity } from '../activity.js';
 import { findUser, publicView } from '../users/accounts.js';
 import { bootstrapBundle } from '../users/bootstrap.js';
-import { recordFailedLogin } from '../users/lockout.js';
+import { isLastActiveAdmin, isLockedOut, recordFailedLogin } from '../users/lockout.js';
 
 const INCORRECT = 'Username or password incorrect';
 const LOCKED = 'Account is locked out';
@@ -43,18 +43,37 @@ async function spendPasswordCheck(password: string): Promise<void> {
 }
 
 export function sessionRoutes(ctx: ServiceContext) {
+  const isAdmin = async (record: CollectionRecord) => (await effectivePermissions(ctx.store, record)).privileges.admin === true;
+  /**
+   * `force_password_reset` (set by an administrator, or by the lockout of older versions) locks the account, except
+   * the last active administrator's: nobody else could unlock it (issue 8, finding 6).
+   */
+  const lockedByFlag = async (user: CollectionRecord) =>
+    (user.force_password_reset === true || user.force_password_reset === 1) && !(await isLastActiveAdmin(ctx, user, isAdmin));
+
   return [
     implement(login, async ({ params, request, reply }) => {
       const user = await findUser(ctx, params.username);
+      const name = user ? String(user.username) : params.username;
+      // Checked before the password: once locked, guesses learn nothing more. Unknown names lock the same way, with
+      // the same answers and the same cost, so neither tells which accounts exist.
+      if (await isLockedOut(ctx, name, request.ip)) {
+        await spendPasswordCheck(params.password);
+        throw new Errors.login(LOCKED);
+      }
       if (!user || typeof user.password !== 'string') {
         await spendPasswordCheck(params.password);
+        await recordFailedLogin(ctx, name, request.ip, undefined);
         throw new Errors.login(INCORRECT);
       }
-      // Checked before the password: once locked, guesses learn nothing more.
-      if (user.force_password_reset === true || user.force_password_reset === 1) throw new Errors.login(LOCKED);
+      if (await lockedByFlag(user)) throw new Errors.login(LOCKED);
       if (!(await verifyPassword(params.password, user.password))) {
-        const locked = await recordFailedLogin(ctx, String(user.username));
-        if (locked) request.log.warn({ username: user.username }, 'account locked after repeated failed logins');
+        const locked = await recordFailedLogin(ctx, name, request.ip, user);
+        if (locked)
+          request.log.warn(
+            { username: user.username, ip: request.ip },
+            'logins locked for an hour after repeated failures from this address',
+          );
         throw new Errors.login(INCORRECT);
       }
       if (user.active === false || user.active === 0) throw new Errors.login('User account is disabled');
@@ -91,7 +110,7 @@ export function sessionRoutes(ctx: ServiceContext) {
       if (caller.kind !== 'session' || !caller.session) throw new Errors.session('resume_session needs a user session');
       const user = await findUser(ctx, caller.username);
       if (!user) throw new Errors.session('Session user no longer exists');
-      if (user.force_password_reset === true || user.force_password_reset === 1) throw new Errors.login(LOCKED);
+      if (await lockedByFlag(user)) throw new Errors.login(LOCKED);
       const session = await request.server.sessions.issue(String(user.username));
       await request.server.sessions.revoke(caller.session);
       request.server.sessions.setCookie(request, reply, session);

@@ -34,6 +34,7 @@ import {
   servedSize,
   storeAvatar,
 } from '../users/avatars.js';
+import { normalizeEmail, withEmailClaim } from '../users/emails.js';
 import { type AccountDeps, endOtherSessions } from '../users/service.js';
 
 /** Avatars may be cached this long (seconds; behaviour §14 `ttl`). */
@@ -79,8 +80,12 @@ export function userSettingsRoutes(deps: AccountDeps): Implementation[] {
     implement(userSettings, async ({ params, caller: c }) => {
       const who = caller(c);
       const user = requireUser(await findUser(ctx, who.username), who.username);
-      // Not logged (api-sections §8a); grants, restrictions, passwords and state are ignored.
-      const updated = await ctx.store.collections.update(USERS, user.id, preferencesOf(params));
+      // Not logged (api-sections §8a); grants, restrictions, passwords and state are ignored. A new address is the
+      // user's to show, not to derive orgs from: verified_email stays (users/emails.ts).
+      const changes = preferencesOf(params);
+      if ('email' in changes) changes.email = normalizeEmail(changes.email);
+      const claimed = 'email' in changes ? String(changes.email) : '';
+      const updated = await withEmailClaim(ctx, user.id, claimed, () => ctx.store.collections.update(USERS, user.id, changes));
       return { code: 0 as const, user: publicView(updated) };
     }),
 

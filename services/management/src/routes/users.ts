@@ -33,6 +33,7 @@ import {
 import type { FastifyRequest } from 'fastify';
 import { recordActivity } from '../activity.js';
 import { findUser, preferencesOf, publicView, requireUser } from '../users/accounts.js';
+import { normalizeEmail, withEmailClaim } from '../users/emails.js';
 import { UNLOCKED_FIELDS, clearLockout } from '../users/lockout.js';
 import { allowRecovery, consumeRecoveryKey, issueRecoveryKey } from '../users/recovery.js';
 import { type AccountDeps, createAccount, deleteAccount, endOtherSessions, updateAccount } from '../users/service.js';
@@ -99,7 +100,12 @@ export function userRoutes(deps: AccountDeps): Implementation[] {
         changes.password = await hashPassword(params.new_password);
         changes.force_password_change = false;
       }
-      const updated = await ctx.store.collections.update(USERS, user.id, changes, { expectRevision: user.revision });
+      // A new address is the user's to show, not to derive orgs from: verified_email stays (users/emails.ts).
+      if ('email' in changes) changes.email = normalizeEmail(changes.email);
+      const claimed = 'email' in changes ? String(changes.email) : '';
+      const updated = await withEmailClaim(ctx, user.id, claimed, () =>
+        ctx.store.collections.update(USERS, user.id, changes, { expectRevision: user.revision }),
+      );
       const shown = publicView(updated);
       await recordActivity(ctx, request, who, 'user_update', { description: who.username, keywords: [user.id], user: shown });
       if (params.new_password !== undefined) {

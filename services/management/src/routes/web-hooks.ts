@@ -7,6 +7,7 @@
  */
 import {
   type Implementation,
+  type Permissions,
   type ServiceContext,
   type WebHookSpec,
   checkWebHookTemplates,
@@ -18,6 +19,44 @@ import { testWebHook, webHooksApi } from '@shallot/schemas';
 import { crudRoutes } from '../crud/index.js';
 import { secretsForWebHook } from './secrets.js';
 import { refuse } from './section-helpers.js';
+
+/** What stands in for a hidden part of a web hook. */
+export const REDACTED = '[redacted]';
+
+/** May this reader see a web hook's URL, header values and body? Those who may change it (or test it) may. */
+export const seesWebHookSecrets = (reader: Pick<Permissions, 'privileges'> | undefined): boolean =>
+  reader !== undefined && (reader.privileges.admin === true || reader.privileges.edit_web_hooks === true);
+
+/**
+ * A URL with its credentials, path, query and fragment hidden: `https://hooks.slack.com/[redacted]`. Tokens live
+ * there (Slack, Discord, signed URLs). A template URL (`{{…}}`) is hidden whole.
+ */
+export function redactUrl(url: unknown): string {
+  if (typeof url !== 'string' || url === '') return '';
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return REDACTED;
+    return `${parsed.protocol}//${parsed.host}/${REDACTED}`;
+  } catch {
+    return REDACTED;
+  }
+}
+
+/**
+ * A web hook as `reader` may see it (issue 8, finding 7): readers without `edit_web_hooks` get the URL's origin
+ * only, header names with masked values, and a masked body (it may carry tokens as well). Activity rows (no reader)
+ * are masked the same way.
+ */
+export function webHookView(record: Record<string, unknown>, reader?: Pick<Permissions, 'privileges'>): Record<string, unknown> {
+  if (seesWebHookSecrets(reader)) return record;
+  const headers = Array.isArray(record.headers) ? (record.headers as Array<Record<string, unknown>>) : [];
+  return {
+    ...record,
+    url: redactUrl(record.url),
+    headers: headers.map((h) => ({ ...h, value: REDACTED })),
+    ...(typeof record.body === 'string' && record.body !== '' ? { body: REDACTED } : {}),
+  };
+}
 
 function checkTemplates(record: Record<string, unknown>): void {
   try {
@@ -46,6 +85,7 @@ export function webHookRoutes(ctx: ServiceContext): Implementation[] {
       checkTemplates(record);
       return record;
     },
+    redact: (record, reader) => webHookView(record, reader),
   });
   routes.push(
     implement(testWebHook, async ({ params }) => {

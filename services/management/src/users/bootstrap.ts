@@ -6,6 +6,7 @@
 import { type Permissions, type ServiceContext, categoryAllowed, groupAllowed, targetAllowed } from '@shallot/core';
 import type { CollectionRecord } from '@shallot/store';
 import { scanAll } from '../crud/index.js';
+import { webHookView } from '../routes/web-hooks.js';
 
 const list = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
 /** Definitions are ordered lists (sort_order, then creation). */
@@ -57,7 +58,7 @@ export async function bootstrapBundle(ctx: ServiceContext, permissions: Permissi
           categoryAllowed(permissions, String(e.category ?? '')) && (e.type === 'workflow' || targetAllowed(permissions, list(e.targets))),
       ) ?? [],
     channels: channels ?? [],
-    web_hooks: webHooks ?? [],
+    web_hooks: (webHooks ?? []).map((hook) => webHookView(hook, permissions)),
     buckets: buckets ?? [],
     secrets: secrets ?? [],
     plugins: plugins ?? [],

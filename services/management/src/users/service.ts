@@ -17,6 +17,7 @@ import { recordActivity } from '../activity.js';
 import type { Mailer } from '../mail.js';
 import { adminFieldsOf, findUser, publicView, requireUser, withAdminRestrictionsCleared } from './accounts.js';
 import { deleteAvatar } from './avatars.js';
+import { normalizeEmail, withEmailClaim } from './emails.js';
 import { UNLOCKED_FIELDS, clearLockout } from './lockout.js';
 import { dropRecoveryKey } from './recovery.js';
 
@@ -50,10 +51,13 @@ export async function createAccount(deps: AccountDeps, request: FastifyRequest, 
     active: true,
     password: await hashPassword(String(params.password)),
   };
+  // An administrator sets the address, so it is the verified one too (users/emails.ts).
+  record.email = normalizeEmail(record.email);
+  record.verified_email = record.email;
   record = await withAdminRestrictionsCleared(ctx, record);
   let created: CollectionRecord;
   try {
-    created = await ctx.store.collections.create(USERS, { ...record, id });
+    created = await withEmailClaim(ctx, id, String(record.email), () => ctx.store.collections.create(USERS, { ...record, id }));
   } catch (error) {
     if (error instanceof StoreError && error.kind === 'conflict') throw new Errors.userExists(`User already exists: ${username}`);
     throw error;
@@ -93,10 +97,16 @@ export async function updateAccount(deps: AccountDeps, request: FastifyRequest, 
     await clearLockout(ctx, String(user.username));
     await dropRecoveryKey(ctx, String(user.username));
   }
+  // An address an administrator sets is confirmed by that; `verify_email` confirms the one the user set themself.
+  if ('email' in changes) changes.email = normalizeEmail(changes.email);
+  if ('email' in changes || params.verify_email === true) changes.verified_email = normalizeEmail(changes.email ?? user.email);
   const merged: Fields = { ...user, ...changes };
   // withAdminRestrictionsCleared answers a new object only when it cleared something.
   if ((await withAdminRestrictionsCleared(ctx, merged)) !== merged) changes = { ...changes, categories: [], groups: [] };
-  const updated = await ctx.store.collections.update(USERS, user.id, changes, { expectRevision: user.revision });
+  const claimed = 'email' in changes ? String(changes.email) : '';
+  const updated = await withEmailClaim(ctx, user.id, claimed, () =>
+    ctx.store.collections.update(USERS, user.id, changes, { expectRevision: user.revision }),
+  );
   // A disabled user or a new password ends every session of that user.
   if (newPassword || updated.active === false) await request.server.sessions.revokeAll(String(user.username));
   const shown = publicView(updated);
