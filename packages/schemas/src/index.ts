@@ -17,5 +17,6 @@ export * from './records/monitor.js';
 export * from './records/plugin.js';
 export * from './records/secret.js';
 export * from './records/web-hook.js';
+export * from './records/triggers.js';
 export * from './api/index.js';
 export * from './leek/index.js';
