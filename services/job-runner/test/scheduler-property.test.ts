@@ -101,7 +101,9 @@ t.test('schedule: the day walk and the minute test agree with a brute-force minu
       total += expected.length;
       if (actual.length !== expected.length || actual.some((v, i) => v !== expected[i])) {
         const firstDiff = actual.findIndex((v, i) => v !== expected[i]);
-        throw new Error(`day walk differs at #${firstDiff}: ${actual[firstDiff]} vs ${expected[firstDiff]} (${actual.length} vs ${expected.length})`);
+        throw new Error(
+          `day walk differs at #${firstDiff}: ${actual[firstDiff]} vs ${expected[firstDiff]} (${actual.length} vs ${expected.length})`,
+        );
       }
       // The tick's minute test on every expected hit and on random minutes.
       const hits = new Set(expected);

@@ -1,0 +1,4 @@
+export * from './match.js';
+export * from './zone.js';
+export * from './state.js';
+export * from './scheduler.js';
