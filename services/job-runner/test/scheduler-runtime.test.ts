@@ -2,7 +2,8 @@
  * The scheduler on a fake clock against a real Redis: the exact (event, slot) pairs launched through DST changes,
  * month ends, a leap year, downtime (catch-up), the time machine, pausing, and a leader change.
  */
-import { type ServiceContext, testContext } from '@shallot/core/testing';
+import type { ServiceContext } from '@shallot/core';
+import { testContext } from '@shallot/core/testing';
 import type { ScheduleLaunchPayload, Trigger } from '@shallot/schemas';
 import t from 'tap';
 import type { SchedulableEvent } from '../src/scheduler/match.js';
