@@ -1,6 +1,7 @@
 /** The job-runner service: consumes its own run queue, the notify queue and the deliveries queue, as a registered server. */
 import {
   type ConsumerHandler,
+  ConfigError,
   DEFAULT_WEBHOOK_TIMEOUT_MS,
   type ServiceContext,
   type ServicePlugin,
@@ -14,6 +15,10 @@ import { type NotifyPayload, type RunPayload, deliveriesQueue, notifyQueue, runQ
 import type { JobsOptions } from 'bullmq';
 import fp from 'fastify-plugin';
 import { DEFAULT_DEDUPE_TTL_SECONDS, PatternMatcher, createDeliveryHandler, createNotifyHandler } from './notify/index.js';
+import { type EventSource, type Launcher, Scheduler, type SchedulerOptions, StoreEventSource } from './scheduler/scheduler.js';
+import { createQueueLauncher } from './scheduler/launcher.js';
+import { Zones, isTimeZone } from './scheduler/zone.js';
+import { randomToken } from '@shallot/core';
 import { registerServer, serverIdFor } from './server-registry.js';
 
 /** Attempts per web hook delivery. @default 5 */
@@ -44,9 +49,22 @@ export interface JobRunnerOptions {
   };
   concurrency?: number;
   notifications?: NotificationOptions;
+  /** The scheduler (one leads across every runner); `false` keeps this runner out of it, as SHALLOT_SCHEDULER=false. */
+  scheduler?: false | SchedulerSettings;
 }
 
-const jobRunner: ServicePlugin<JobRunnerOptions> = async (app, { ctx, handlers = {}, concurrency, notifications = {} }) => {
+export interface SchedulerSettings
+  extends Partial<Pick<SchedulerOptions, 'clock' | 'leaseMs' | 'pollMs' | 'leadMs' | 'claimTtlSeconds' | 'graceSeconds'>> {
+  /** @default the store's events, categories and plugins */
+  source?: EventSource;
+  /** @default the schedule.launch queue */
+  launch?: Launcher;
+}
+
+const jobRunner: ServicePlugin<JobRunnerOptions> = async (
+  app,
+  { ctx, handlers = {}, concurrency, notifications = {}, scheduler: schedulerSettings = {} },
+) => {
   registerApi(app, { service: 'job-runner', implementations: [] });
   // Built first: a malformed SHALLOT_WEBHOOK_ALLOW stops the start with the entry it cannot read.
   const guard = notifications.guard ?? createWebhookGuard(ctx.config.webhookAllow);
@@ -98,6 +116,28 @@ const jobRunner: ServicePlugin<JobRunnerOptions> = async (app, { ctx, handlers =
     consumerOptions,
   );
   const consumers = [run, notify, deliveries];
+
+  let scheduler: Scheduler | undefined;
+  let launcher: ReturnType<typeof createQueueLauncher> | undefined;
+  if (schedulerSettings !== false && ctx.config.scheduler) {
+    const { source, launch, ...timing } = schedulerSettings;
+    if (ctx.config.timezone && !isTimeZone(ctx.config.timezone)) {
+      throw new ConfigError(
+        `SHALLOT_TZ=${JSON.stringify(ctx.config.timezone)} is not a known time zone: use an IANA name such as Europe/Paris`,
+      );
+    }
+    if (!launch) launcher = createQueueLauncher(ctx.redis);
+    scheduler = new Scheduler({
+      redis: ctx.redis,
+      source: source ?? new StoreEventSource(ctx.store),
+      launch: launch ?? (launcher as NonNullable<typeof launcher>).launch,
+      instance: `${serverId}.${process.pid}.${randomToken(3)}`,
+      zones: new Zones(ctx.config.timezone || undefined),
+      log: log.child({ component: 'scheduler' }),
+      ...timing,
+    });
+    scheduler.start();
+  }
   for (const consumer of consumers) {
     consumer.worker.on('failed', (job, error) => {
       log.warn({ queue: consumer.worker.name, job: job?.id, attempt: job?.attemptsMade, err: error }, 'queue job failed');
@@ -106,12 +146,14 @@ const jobRunner: ServicePlugin<JobRunnerOptions> = async (app, { ctx, handlers =
 
   // preClose runs before every onClose hook, while Redis and the store are still open.
   app.addHook('preClose', async () => {
-    // Stop taking work first, let running work finish, then leave the live set.
+    // Stop scheduling (handing the lease on at once), stop taking work, let running work finish, leave the live set.
+    await scheduler?.stop();
+    await launcher?.close();
     await Promise.all(consumers.map((c) => c.close()));
     await deliveryProducer.close();
     await registration.stop();
   });
-  log.info({ queues: consumers.map((c) => c.worker.name) }, 'job runner registered');
+  log.info({ queues: consumers.map((c) => c.worker.name), scheduler: Boolean(scheduler) }, 'job runner registered');
 };
 
 export const jobRunnerPlugin = fp(jobRunner, { name: 'shallot-job-runner', fastify: '5.x', encapsulate: true });

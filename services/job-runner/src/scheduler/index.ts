@@ -2,3 +2,4 @@ export * from './match.js';
 export * from './zone.js';
 export * from './state.js';
 export * from './scheduler.js';
+export * from './launcher.js';
