@@ -16,7 +16,7 @@ import type { JobsOptions } from 'bullmq';
 import fp from 'fastify-plugin';
 import { DEFAULT_DEDUPE_TTL_SECONDS, PatternMatcher, createDeliveryHandler, createNotifyHandler } from './notify/index.js';
 import { type EventSource, type Launcher, Scheduler, type SchedulerOptions, StoreEventSource } from './scheduler/scheduler.js';
-import { createQueueLauncher } from './scheduler/launcher.js';
+import { QUEUE_DISPATCH_AHEAD_MS, createQueueLauncher } from './scheduler/launcher.js';
 import { Zones, isTimeZone } from './scheduler/zone.js';
 import { randomToken } from '@shallot/core';
 import { registerServer, serverIdFor } from './server-registry.js';
@@ -134,6 +134,8 @@ const jobRunner: ServicePlugin<JobRunnerOptions> = async (
       instance: `${serverId}.${process.pid}.${randomToken(3)}`,
       zones: new Zones(ctx.config.timezone || undefined),
       log: log.child({ component: 'scheduler' }),
+      // Queued ahead as delayed jobs, claimed a little before that: a minute of thousands of launches is on time.
+      ...(launch ? {} : { dispatchAheadMs: QUEUE_DISPATCH_AHEAD_MS, leadMs: QUEUE_DISPATCH_AHEAD_MS + 2000 }),
       ...timing,
     });
     scheduler.start();
