@@ -24,3 +24,4 @@ export * from './secret-box.js';
 export * from './web-hook-sender.js';
 export * from './leek-errors.js';
 export * from './leek-caller.js';
+export * from './global-state.js';

@@ -2,7 +2,7 @@
  * The scheduler on a fake clock against a real Redis: the exact (event, slot) pairs launched through DST changes,
  * month ends, a leap year, downtime (catch-up), the time machine, pausing, and a leader change.
  */
-import type { ServiceContext } from '@shallot/core';
+import { type ServiceContext, readGlobalState } from '@shallot/core';
 import { testContext } from '@shallot/core/testing';
 import type { ScheduleLaunchPayload, Trigger } from '@shallot/schemas';
 import t from 'tap';
@@ -244,6 +244,12 @@ t.test('handover: the standby takes over after the lease, hands on what the lead
   const status = await schedulerStatus(ctx.redis.client);
   t.equal(status.leader?.instance, 'b');
   t.equal(status.minute, at('2026-01-01T00:01:00Z') / 1000);
+  const state = await readGlobalState(ctx.redis.client);
+  t.match(
+    state.scheduler,
+    { enabled: true, leader: { instance: 'b' }, minute: at('2026-01-01T00:01:00Z') / 1000 },
+    'get_global_state shows it',
+  );
 
   // A leader that dies after claiming a minute but before marking it: the next one re-evaluates the minute and
   // every claim is refused, so nothing is launched twice.

@@ -6,6 +6,7 @@ import { LEEK_SEARCH_API } from '../leek/search-api.js';
 import { categoriesApi } from './categories.js';
 import { DEFINITIONS_API } from './definitions.js';
 import { echo } from './echo.js';
+import { GLOBAL_STATE_API } from './global-state.js';
 import { rolesApi } from './roles.js';
 import { tagsApi } from './tags.js';
 import { apiKeysApi } from './api-keys.js';
@@ -23,6 +24,7 @@ export * from './web-hooks.js';
 export * from './categories.js';
 export * from './definitions.js';
 export * from './echo.js';
+export * from './global-state.js';
 export * from './roles.js';
 export * from './tags.js';
 export * from './user.js';
@@ -34,6 +36,7 @@ export const API: readonly ApiDescriptor[] = [
   logout,
   resumeSession,
   echo,
+  ...GLOBAL_STATE_API,
   ...categoriesApi.all,
   ...DEFINITIONS_API,
   ...tagsApi.all,

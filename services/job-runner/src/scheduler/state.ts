@@ -3,40 +3,33 @@
  * cursors and nth counters, claimed slots waiting to be handed on, and the global pause switch
  * (`scheduler.enabled`, as xyOps keeps it in its global state).
  */
-import type { RedisWiring } from '@shallot/core';
+import { type RedisWiring, STATE_KEYS, schedulerEnabled, writeGlobalState } from '@shallot/core';
 
 type Redis = RedisWiring['client'];
 
+export { schedulerEnabled };
+
 export const KEYS = {
-  lease: 'scheduler:lease',
+  lease: STATE_KEYS.schedulerLease,
   fence: 'scheduler:fence',
-  leader: 'scheduler:leader',
+  leader: STATE_KEYS.schedulerLeader,
   /** The last minute evaluated for every event (catch-up events have their own cursor). */
-  minute: 'scheduler:minute',
-  cursors: 'scheduler:cursors',
+  minute: STATE_KEYS.schedulerMinute,
+  cursors: STATE_KEYS.schedulerCursors,
   nth: 'scheduler:nth',
   /** Per event, bumped by the time machine: replays of minutes claimed before are new claims. */
   generations: 'scheduler:gen',
   /** Claimed launches not yet handed on: field = launch key, value = {at, payload}. */
-  pending: 'scheduler:pending',
+  pending: STATE_KEYS.schedulerPending,
   /** Every claim, once (capped): the audit of what the scheduler decided to launch. */
   launches: 'scheduler:launches',
   /** `scheduler:claim:<event>:<generation>:<minute>`: one claim per event and minute. */
   claimPrefix: 'scheduler:claim:',
-  /** Global state entries, JSON values by dotted name (`scheduler.enabled`). */
-  globalState: 'state',
 } as const;
 
-export const SCHEDULER_ENABLED = 'scheduler.enabled';
-
-/** The scheduler runs unless it was paused; a fresh install has it on. */
-export async function schedulerEnabled(redis: Redis): Promise<boolean> {
-  const raw = await redis.hget(KEYS.globalState, SCHEDULER_ENABLED);
-  return raw === null ? true : JSON.parse(raw) === true;
-}
-
+/** Pauses or resumes the scheduler, as update_global_state `{"scheduler.enabled": …}` does. */
 export async function setSchedulerEnabled(redis: Redis, enabled: boolean): Promise<void> {
-  await redis.hset(KEYS.globalState, SCHEDULER_ENABLED, JSON.stringify(enabled));
+  await writeGlobalState(redis, { 'scheduler.enabled': enabled });
 }
 
 /**

@@ -4,6 +4,7 @@ import { applicationRoutes } from './applications.js';
 import { categoryRoutes } from './categories.js';
 import { definitionRoutes } from './definitions.js';
 import { echoRoutes } from './echo.js';
+import { globalStateRoutes } from './global-state.js';
 import { roleRoutes } from './roles.js';
 import { type IdentityOptions, identityRoutes } from './identities.js';
 import { tagRoutes } from './tags.js';
@@ -12,6 +13,7 @@ export function managementRoutes(ctx: ServiceContext, options: IdentityOptions =
   return [
     ...identityRoutes(ctx, options),
     ...echoRoutes(),
+    ...globalStateRoutes(ctx),
     ...categoryRoutes(ctx),
     ...definitionRoutes(ctx),
     ...tagRoutes(ctx),
