@@ -1,7 +1,7 @@
 import { type Trigger, TriggerList, normalizeTriggers, triggerListProblem } from '@shallot/schemas';
 import { Value } from '@sinclair/typebox/value';
 import t from 'tap';
-import { type Catalog, intervalHits, nextRuns, planMinute, schedulableTriggers } from '../src/scheduler/match.js';
+import { type Catalog, eventNextRuns, intervalHits, nextRuns, planMinute, schedulableTriggers } from '../src/scheduler/match.js';
 import { Zones, isTimeZone } from '../src/scheduler/zone.js';
 
 const zones = new Zones('UTC');
@@ -222,4 +222,23 @@ t.test('trigger lists: strict shapes and the rules across entries', async (t) =>
   t.match(problem([{ type: 'blackout', enabled: true, start: 200, end: 100 }]), /start must not be after end/);
   t.match(problem([schedule({ timezone: 'Mars/Olympus' })]), /unknown time zone/);
   t.same(normalizeTriggers([{ type: 'single', enabled: true, epoch: 125 }]), [{ type: 'single', enabled: true, epoch: 120 }]);
+});
+
+t.test('next runs of an event: precision seconds, windows, disabled triggers and events', async (t) => {
+  const triggers = [
+    schedule({ hours: [9], minutes: [0], timezone: 'Europe/Paris' }),
+    { type: 'precision', enabled: true, seconds: [0, 30] },
+    { type: 'blackout', enabled: true, start: at('2026-07-02T07:00:00Z'), end: at('2026-07-02T07:00:00Z') },
+    schedule({ enabled: false, minutes: [1] }),
+  ];
+  const event = { id: 'e', enabled: true, triggers };
+  // Paris 09:00 is 07:00Z in summer; the blackout drops 2 July's minute, both of its precision slots.
+  t.same(eventNextRuns(event, zones, at('2026-07-01T08:00:00Z'), 4).map(iso), [
+    '2026-07-03T07:00:00Z',
+    '2026-07-03T07:00:30Z',
+    '2026-07-04T07:00:00Z',
+    '2026-07-04T07:00:30Z',
+  ]);
+  t.same(eventNextRuns({ ...event, enabled: false }, zones, at('2026-07-01T08:00:00Z'), 4), []);
+  t.same(eventNextRuns({ id: 'm', enabled: true, triggers: [{ type: 'manual', enabled: true }] }, zones, 0, 4), [], 'on demand only');
 });

@@ -280,3 +280,27 @@ t.test('handover: the standby takes over after the lease, hands on what the lead
   t.same(shared.slice(6), ['c:precise@2026-01-01T00:01:20Z', 'c:precise@2026-01-01T00:01:40Z'], 'the claimed slots go out once, from c');
   await c.stop();
 });
+
+t.test('startup triggers fire once when a young process first leads, not from an old one, never with modifiers', async (t) => {
+  const ctx = await testContext(t);
+  const source = new Events();
+  source.add('boot', [
+    { type: 'startup', enabled: true, tags: ['boot'] },
+    { type: 'delay', enabled: true, duration: 60 },
+  ]);
+  source.add('plain', [schedule({ minutes: [30] })]);
+  const clock = new FakeClock(at('2026-01-01T00:00:10Z'));
+  const young = harness(ctx, clock, source, { uptime: () => 12 });
+  await young.scheduler.tick();
+  await young.scheduler.tick();
+  t.same(
+    young.launched.map((l) => [l.key, l.source, l.now, l.tags, l.state]),
+    [['boot.startup.f1', 'startup', at('2026-01-01T00:00:10Z') / 1000, ['boot'], undefined]],
+  );
+  await young.scheduler.stop();
+  const old = harness(ctx, clock, source, { uptime: () => 301, instance: 'old' });
+  await old.scheduler.tick();
+  t.ok(old.scheduler.isLeader);
+  t.same(old.launched, [], 'a process up for more than 5 minutes does not fire startup triggers');
+  await old.scheduler.stop();
+});

@@ -118,7 +118,7 @@ export interface PlannedLaunch {
   /** The job's `now`: the slot. */
   now: number;
   minute: number;
-  source: 'scheduler' | 'plugin';
+  source: 'scheduler' | 'plugin' | 'startup';
   stype?: string;
   trigger?: string;
   state?: 'start_delay';
@@ -175,6 +175,25 @@ export function planMinute(eventId: string, triggers: readonly Trigger[], zones:
     launches = [base];
   }
   return nth ? { launches, nth: nth.every } : { launches };
+}
+
+/**
+ * The launch of an event's enabled `startup` trigger, if it has one (modifiers do not apply: behaviour §8 "Startup
+ * triggers"). `now` is the scheduler's start, in seconds.
+ */
+export function planStartup(eventId: string, triggers: readonly Trigger[], now: number): PlannedLaunch | undefined {
+  const t = triggers.find((x) => x.type === 'startup');
+  if (!t || t.type !== 'startup') return undefined;
+  return {
+    event: eventId,
+    now,
+    minute: minuteOf(now),
+    source: 'startup',
+    ...(t.id ? { trigger: t.id } : {}),
+    ...(t.params ? { params: t.params } : {}),
+    ...(t.tags ? { tags: t.tags } : {}),
+    ...(t.data !== undefined ? { data: t.data } : {}),
+  };
 }
 
 export function hasCatchup(triggers: readonly Trigger[]): boolean {
@@ -307,3 +326,15 @@ function* minuteStream(source: Iterator<number>): Generator<number> {
 }
 
 export { daysInMonth };
+
+/**
+ * `next_runs` of an event for get_event: its next `count` slots after `after` (epoch seconds), none when the event or
+ * all of its launching triggers are disabled. The category and plugin are the caller's to check (it has them).
+ */
+export function eventNextRuns(event: SchedulableEvent, zones: Zones, after: number, count: number): number[] {
+  if (!isOn(event.enabled)) return [];
+  const triggers = (event.triggers ?? []).filter(
+    (t): t is Trigger => typeof t === 'object' && t !== null && (t as { enabled?: unknown }).enabled === true,
+  );
+  return nextRuns(triggers, zones, { after, count });
+}

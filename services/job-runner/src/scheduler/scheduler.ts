@@ -15,6 +15,7 @@ import {
   isLaunching,
   minuteOf,
   planMinute,
+  planStartup,
   schedulableTriggers,
 } from './match.js';
 import { ADVANCE_SCRIPT, CLAIM_SCRIPT, KEYS, LEASE_SCRIPT, RELEASE_SCRIPT, schedulerEnabled } from './state.js';
@@ -72,6 +73,13 @@ export interface SchedulerOptions {
    * a leader change between two ticks loses nothing. @default 20
    */
   graceSeconds?: number;
+  /**
+   * Startup triggers fire when this instance first leads and its process is younger than this. @default 300
+   * (behaviour §8: uptime under 5 minutes)
+   */
+  startupUptimeSeconds?: number;
+  /** Process uptime in seconds. @default process.uptime */
+  uptime?: () => number;
   /** Catch-up replays at most this many minutes per event per tick (the rest follows on the next ticks). @default 1440 */
   maxReplayMinutes?: number;
   log?: SchedulerLog;
@@ -92,6 +100,7 @@ export class Scheduler {
   #pending = new Map<string, Pending>();
   #timer: NodeJS.Timeout | undefined;
   #running = false;
+  #startupChecked = false;
   #ticking: Promise<void> | undefined;
   #leaseCheckedAt = Number.NEGATIVE_INFINITY;
   /** The last minute evaluation, for the benchmark and logs: planning (pure CPU) and claiming (Redis) times in ms. */
@@ -108,6 +117,8 @@ export class Scheduler {
       graceSeconds: 20,
       maxReplayMinutes: 1440,
       dispatchAheadMs: 0,
+      startupUptimeSeconds: 300,
+      uptime: () => process.uptime(),
       ...options,
     };
   }
@@ -125,7 +136,13 @@ export class Scheduler {
     const nowMs = this.#o.clock.now();
     if (nowMs - this.#leaseCheckedAt >= this.#o.pollMs || !this.#lease) await this.#keepLease(nowMs);
     if (!this.#lease) return;
-    if (await schedulerEnabled(redis)) {
+    const enabled = await schedulerEnabled(redis);
+    // Startup triggers are checked once, on first leading, and only fire if the scheduler is on then.
+    if (!this.#startupChecked) {
+      this.#startupChecked = true;
+      if (enabled) await this.#startup(nowMs);
+    }
+    if (enabled) {
       const target = minuteOf((nowMs + this.#o.leadMs) / 1000);
       if (target > this.#lastMinute) await this.#evaluate(target, nowMs);
     }
@@ -240,21 +257,8 @@ export class Scheduler {
     const codes: number[] = [];
     for (let i = 0; i < groups.length; i += CLAIM_BATCH) {
       const batch = groups.slice(i, i + CLAIM_BATCH);
-      const answer = (await redis.eval(
-        CLAIM_SCRIPT,
-        5,
-        KEYS.lease,
-        KEYS.cursors,
-        KEYS.nth,
-        KEYS.pending,
-        KEYS.launches,
-        this.#lease ?? '',
-        `${this.#o.redis.client.options.keyPrefix ?? ''}${KEYS.claimPrefix}`,
-        String(this.#o.claimTtlSeconds),
-        String(batch.length),
-        ...batch.flat(),
-      )) as number | number[];
-      if (answer === -1 || !Array.isArray(answer)) return this.#lost();
+      const answer = await this.#claim(batch);
+      if (answer === undefined) return this.#lost();
       codes.push(...answer);
     }
     const moved = await redis.eval(ADVANCE_SCRIPT, 3, KEYS.lease, KEYS.cursors, KEYS.minute, this.#lease ?? '', String(target), ...idle);
@@ -276,6 +280,51 @@ export class Scheduler {
       claimMs: performance.now() - planned,
       claimed: count,
     };
+  }
+
+  /**
+   * Startup triggers, once per process, when it first leads young enough. Claimed under the fencing token, so a
+   * leader that starts twice within the lease (a retry) does not launch them twice.
+   */
+  async #startup(nowMs: number): Promise<void> {
+    if (this.#o.uptime() >= this.#o.startupUptimeSeconds) return;
+    const snapshot = await this.#o.source.load();
+    const now = Math.floor(nowMs / 1000);
+    const groups: string[][] = [];
+    const launches: PlannedLaunch[] = [];
+    for (const event of snapshot.events) {
+      const launch = planStartup(event.id, schedulableTriggers(event, snapshot), now);
+      if (!launch) continue;
+      const payload = { key: `${event.id}.startup.f${this.#fence}`, ...launch, fence: this.#fence };
+      groups.push([event.id, `${event.id}:startup:${this.#fence}`, '', '0', '1', payload.key, JSON.stringify({ at: nowMs, payload })]);
+      launches.push(launch);
+      this.#pending.set(payload.key, { at: nowMs, payload });
+    }
+    if (groups.length === 0) return;
+    const answer = await this.#claim(groups);
+    if (answer === undefined) return this.#lost();
+    for (const [index, code] of answer.entries()) {
+      const launch = launches[index];
+      if (code !== 1 && launch) this.#pending.delete(`${launch.event}.startup.f${this.#fence}`);
+    }
+  }
+
+  async #claim(batch: string[][]): Promise<number[] | undefined> {
+    const answer = (await this.#o.redis.client.eval(
+      CLAIM_SCRIPT,
+      5,
+      KEYS.lease,
+      KEYS.cursors,
+      KEYS.nth,
+      KEYS.pending,
+      KEYS.launches,
+      this.#lease ?? '',
+      `${this.#o.redis.client.options.keyPrefix ?? ''}${KEYS.claimPrefix}`,
+      String(this.#o.claimTtlSeconds),
+      String(batch.length),
+      ...batch.flat(),
+    )) as number | number[];
+    return Array.isArray(answer) ? answer : undefined;
   }
 
   #payload(launch: PlannedLaunch, generation: string): ScheduleLaunchPayload {
