@@ -183,7 +183,7 @@ export function planMinute(eventId: string, triggers: readonly Trigger[], zones:
  */
 export function planStartup(eventId: string, triggers: readonly Trigger[], now: number): PlannedLaunch | undefined {
   const t = triggers.find((x) => x.type === 'startup');
-  if (!t || t.type !== 'startup') return undefined;
+  if (t?.type !== 'startup') return undefined;
   return {
     event: eventId,
     now,
