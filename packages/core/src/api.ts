@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } fro
 import { API, type ApiDescriptor, ErrorResponse, type ParamsOf, type ResponseOf, type ServiceName, routePaths } from '@shallot/schemas';
 import { authorize } from './auth.js';
 import { Errors } from './errors.js';
-import type { Caller } from './identity.js';
+import { type Caller, mustChangePassword } from './identity.js';
 import { leekErrorHandler } from './leek-errors.js';
 import { applyHygiene, checkStructure, compileParams, mergeParams } from './params.js';
 import { cachedSerializerCompiler } from './serializers.js';
@@ -54,6 +54,23 @@ function authorizeCall(descriptor: ApiDescriptor, caller: Caller | null): void {
   authorize(caller, descriptor.privilege);
 }
 
+/** What a user who must change their password may still call: the change itself and the session basics. */
+const BEFORE_PASSWORD_CHANGE = new Set([
+  'user:update',
+  'user:login',
+  'user:logout',
+  'user:resume_session',
+  'app:logout_all',
+  'app:echo',
+  'app:ping',
+]);
+
+function requirePasswordChosen(descriptor: ApiDescriptor, caller: Caller | null): void {
+  if (caller?.kind !== 'session' || !mustChangePassword(caller.user)) return;
+  if (BEFORE_PASSWORD_CHANGE.has(`${descriptor.namespace}:${descriptor.name}`)) return;
+  throw new Errors.password('You must choose a new password first: call /api/user/update with username, old_password and new_password');
+}
+
 /** The descriptors of one service, from the suite's list (or a given one, for tests). */
 export function descriptorsOf(service: ServiceName, api: readonly ApiDescriptor[] = API): ApiDescriptor[] {
   return api.filter((d) => d.service === service);
@@ -101,6 +118,7 @@ export function registerApi(app: FastifyInstance, options: RegisterApiOptions): 
                   ? await app.sessions.resolve(request).catch(() => null)
                   : await app.sessions.resolve(request);
               authorize(request.caller, descriptor.privilege);
+              requirePasswordChosen(descriptor, request.caller);
             },
             handler: (request, reply) =>
               implementation.handler({ params: leekParams(request) as never, caller: request.caller, request, reply }),
@@ -119,6 +137,7 @@ export function registerApi(app: FastifyInstance, options: RegisterApiOptions): 
             request.caller =
               descriptor.privilege === 'none' ? await app.sessions.resolve(request).catch(() => null) : await app.sessions.resolve(request);
             authorizeCall(descriptor, request.caller);
+            requirePasswordChosen(descriptor, request.caller);
             // Keys and depth, then the schema (its maxLengths bound every string), and only then the string rules.
             validatedParams.set(request, applyHygiene(validate(checkStructure(mergeParams(request, descriptor.params)))));
           },

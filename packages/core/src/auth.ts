@@ -1,8 +1,10 @@
 /**
  * Resolves the caller of every request (spec/behaviour.md §1): a session (cookie, X-Session-ID, bearer token or
  * `session_id` param) wins over an API key (X-API-Key, `api_key` in the body, then the query). A bad session never
- * falls through to a key. Sessions are revocable JWTs; keys are looked up by their SHA-256.
+ * falls through to a key. Sessions are opaque random ids stored by their SHA-256 (store + Redis copy), ended by deletion;
+ * keys are looked up by their SHA-256. Resolved callers are cached per process and dropped on any change notice.
  */
+import { createHash } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import jwt from '@fastify/jwt';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -10,13 +12,33 @@ import fp from 'fastify-plugin';
 import type { Privilege } from '@shallot/schemas';
 import type { Store } from '@shallot/store';
 import { Errors } from './errors.js';
-import { API_KEYS, type Caller, type SessionClaims, USERS, effectivePermissions, hashApiKey, publicUser, userKey } from './identity.js';
+import type { ChangeFeed } from './changes.js';
+import {
+  API_KEYS,
+  type Caller,
+  ROLES,
+  type SessionClaims,
+  USERS,
+  effectivePermissions,
+  hashApiKey,
+  publicUser,
+  userKey,
+} from './identity.js';
 import { randomToken } from './ids.js';
 import { safeEqual } from './passwords.js';
 import type { RedisWiring } from './redis.js';
 
 export const SESSION_COOKIE = 'session_id';
 const CSRF_HEADER = 'x-csrf-token';
+/** Stored sessions: id = SHA-256 of the session id, so a copy of the store or of Redis holds no credential. */
+export const SESSIONS = 'sessions';
+/** A session id: 32 random bytes as 64 hex characters (letters and digits only, as xyOps clients expect). */
+const SESSION_ID = /^[0-9a-f]{64}$/;
+/** Safety net for the per-process caller cache: change notices are the real invalidation (see changes.ts). */
+const CALLER_CACHE_MAX_AGE_MS = 10_000;
+const CALLER_CACHE_MAX_ENTRIES = 10_000;
+/** What the caller cache depends on. */
+const CALLER_SOURCES = [USERS, ROLES, API_KEYS, SESSIONS] as const;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -30,21 +52,28 @@ declare module 'fastify' {
 export interface AuthOptions {
   store: Store;
   redis: RedisWiring;
+  changes: ChangeFeed;
+  /** Signs stateless tokens (@fastify/jwt: download links, job tokens); sessions are not signed tokens. */
   secretKey: string;
   sessionDays: number;
 }
 
 export interface IssuedSession {
+  /** The session id handed to the client: a credential, never stored or logged as such. */
   token: string;
   claims: SessionClaims;
 }
 
 export interface SessionManager {
   issue(username: string): Promise<IssuedSession>;
-  /** Revokes one session until it would have expired anyway. */
+  /** Ends one session (deletes it). */
   revoke(claims: SessionClaims): Promise<void>;
-  /** Revokes every session of a user issued up to now, except `keep` (the caller's own, for logout_all). */
+  /** Ends every session of a user, except `keep` (the caller's own, for logout_all). */
   revokeAll(username: string, options?: { keep?: SessionClaims }): Promise<void>;
+  /** Moves a live session's expiry to now + the session lifetime (resume_session); answers the new claims. */
+  refresh(claims: SessionClaims): Promise<SessionClaims>;
+  /** The session id a request authenticated with (after `resolve`), for answers that repeat it. */
+  presented(request: FastifyRequest): string | undefined;
   /** Sets the session cookie on a reply (HttpOnly, SameSite=Lax, Secure over HTTPS). */
   setCookie(request: FastifyRequest, reply: FastifyReply, session: IssuedSession): void;
   clearCookie(reply: FastifyReply): void;
@@ -55,10 +84,9 @@ export interface SessionManager {
   resolve(request: FastifyRequest, options?: { skipCsrf?: boolean }): Promise<Caller | null>;
 }
 
-const revokedKey = (sid: string) => `session:revoked:${sid}`;
-const revokedBeforeKey = (username: string) => `session:revoked_before:${userKey(username)}`;
-const keptKey = (sid: string) => `session:kept:${sid}`;
+const sessionCacheKey = (sid: string) => `session:${sid}`;
 const keyRateKey = (id: string, second: number) => `apikey:rate:${id}:${second}`;
+const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 
 function firstString(...values: unknown[]): { value: string; index: number } | undefined {
   for (let i = 0; i < values.length; i++) {
@@ -72,82 +100,161 @@ type Bag = Record<string, unknown>;
 const asBag = (value: unknown): Bag | undefined =>
   value && typeof value === 'object' && !Array.isArray(value) && !Buffer.isBuffer(value) ? (value as Bag) : undefined;
 
+interface CachedCaller {
+  caller: Caller;
+  at: number;
+  /** API keys: their own expiry (epoch seconds), 0 for none. */
+  expires: number;
+}
+
 async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
-  const { store, redis } = options;
+  const { store, redis, changes } = options;
+  const lifetime = Math.max(1, Math.round(options.sessionDays * 86400));
   if (!app.hasDecorator('parseCookie')) await app.register(cookie);
   await app.register(jwt, { secret: options.secretKey, sign: { algorithm: 'HS256' }, verify: { algorithms: ['HS256'] } });
 
-  async function isRevoked(claims: SessionClaims): Promise<boolean> {
-    const [revoked, before, kept] = await redis.client.mget(revokedKey(claims.sid), revokedBeforeKey(claims.sub), keptKey(claims.sid));
-    if (revoked !== null) return true;
-    if (before === null) return false;
-    // Milliseconds, so a login right after a revokeAll (same second) is not caught by it.
-    const issued = typeof claims.ims === 'number' ? claims.ims : claims.iat * 1000;
-    const cutoff = Number(before);
-    // A session kept by a revokeAll survives that cut-off only (a later revokeAll moves the cut-off past `kept`).
-    return issued <= cutoff && !(kept !== null && Number(kept) >= cutoff);
+  // Credential hash → resolved caller. Any change to a user, role, key or session empties it (rare next to reads).
+  const callers = new Map<string, CachedCaller>();
+  const unsubscribe = changes.subscribe((collection) => {
+    if (collection === '*' || (CALLER_SOURCES as readonly string[]).includes(collection)) callers.clear();
+  });
+  app.addHook('onClose', async () => unsubscribe());
+  const sourcesVersion = () => CALLER_SOURCES.reduce((sum, c) => sum + changes.version(c), 0);
+  const presentedTokens = new WeakMap<FastifyRequest, string>();
+
+  function cached(hash: string): Caller | undefined {
+    const entry = callers.get(hash);
+    if (!entry) return undefined;
+    const now = Date.now();
+    const expired = entry.expires > 0 && entry.expires * 1000 < now;
+    if (!changes.live || expired || now - entry.at > CALLER_CACHE_MAX_AGE_MS) {
+      callers.delete(hash);
+      return undefined;
+    }
+    return entry.caller;
+  }
+
+  function remember(hash: string, version: number, caller: Caller, expires: number): void {
+    if (!changes.live || sourcesVersion() !== version) return;
+    if (callers.size >= CALLER_CACHE_MAX_ENTRIES) callers.clear();
+    callers.set(hash, { caller, at: Date.now(), expires });
+  }
+
+  /** A stored session by its hash: Redis first, then the store (refilling Redis); undefined when gone or expired. */
+  async function loadSession(sid: string): Promise<SessionClaims | undefined> {
+    const now = Math.floor(Date.now() / 1000);
+    const hit = await redis.client.get(sessionCacheKey(sid));
+    if (hit !== null) {
+      const claims = JSON.parse(hit) as SessionClaims;
+      return claims.exp > now ? claims : undefined;
+    }
+    const record = await store.collections.get(SESSIONS, sid);
+    if (!record || typeof record.expires !== 'number') return undefined;
+    if (record.expires <= now) {
+      await store.collections.delete(SESSIONS, sid);
+      return undefined;
+    }
+    const claims: SessionClaims = {
+      sub: String(record.username),
+      sid,
+      csrf: String(record.csrf),
+      iat: Number(record.issued),
+      exp: record.expires,
+    };
+    await redis.client.set(sessionCacheKey(sid), JSON.stringify(claims), 'EX', Math.max(1, claims.exp - now));
+    return claims;
   }
 
   async function sessionCaller(token: string, via: Caller['via']): Promise<Caller> {
-    let claims: SessionClaims;
-    try {
-      claims = app.jwt.verify<SessionClaims>(token);
-    } catch {
-      throw new Errors.session('Invalid or expired session');
-    }
-    if (typeof claims.sub !== 'string' || typeof claims.sid !== 'string') throw new Errors.session('Invalid session');
-    if (await isRevoked(claims)) throw new Errors.session('Session has ended; log in again');
+    if (!SESSION_ID.test(token)) throw new Errors.session('Invalid or expired session');
+    const sid = sha256(token);
+    const hit = cached(sid);
+    if (hit) return via ? { ...hit, via } : hit;
+    const version = sourcesVersion();
+    const claims = await loadSession(sid);
+    if (!claims) throw new Errors.session('Invalid or expired session');
     const user = await store.collections.get(USERS, userKey(claims.sub));
     if (!user) throw new Errors.session('Session user no longer exists');
     if (user.active === false) throw new Errors.session('User account is disabled');
     const permissions = await effectivePermissions(store, user);
     const base: Caller = { kind: 'session', username: String(user.username), user: publicUser(user), session: claims, ...permissions };
+    remember(sid, version, base, claims.exp);
     return via ? { ...base, via } : base;
   }
 
   async function keyCaller(plain: string): Promise<Caller> {
     const hash = hashApiKey(plain);
-    const { rows } = await store.collections.list(API_KEYS, { where: { key_hash: hash }, limit: 1 });
-    const key = rows[0];
-    const now = Date.now() / 1000;
-    if (!key || !safeEqual(String(key.key_hash), hash) || key.active === false) throw new Errors.session('Invalid API Key');
-    if (typeof key.expires === 'number' && key.expires > 0 && key.expires < now) throw new Errors.session('API Key has expired');
-    if (typeof key.max_per_sec === 'number' && key.max_per_sec > 0) {
-      // One counter per key per wall-clock second (behaviour §1).
-      const rateKey = keyRateKey(key.id, Math.floor(now));
-      const [[, count]] = (await redis.client.multi().incr(rateKey).expire(rateKey, 2).exec()) as [[Error | null, number]];
-      if (count > key.max_per_sec) throw new Errors.rate(`API Key has exceeded rate limit (${key.max_per_sec}/sec)`);
+    let caller = cached(hash);
+    if (!caller) {
+      const version = sourcesVersion();
+      const { rows } = await store.collections.list(API_KEYS, { where: { key_hash: hash }, limit: 1 });
+      const key = rows[0];
+      const now = Date.now() / 1000;
+      if (!key || !safeEqual(String(key.key_hash), hash) || key.active === false) throw new Errors.session('Invalid API Key');
+      if (typeof key.expires === 'number' && key.expires > 0 && key.expires < now) throw new Errors.session('API Key has expired');
+      const permissions = await effectivePermissions(store, key);
+      const title = typeof key.title === 'string' && key.title !== '' ? { keyTitle: key.title } : {};
+      const limit = typeof key.max_per_sec === 'number' && key.max_per_sec > 0 ? { maxPerSec: key.max_per_sec } : {};
+      caller = { kind: 'key', username: key.id, ...title, ...limit, ...permissions };
+      remember(hash, version, caller, typeof key.expires === 'number' ? key.expires : 0);
     }
-    const permissions = await effectivePermissions(store, key);
-    const title = typeof key.title === 'string' && key.title !== '' ? { keyTitle: key.title } : {};
-    return { kind: 'key', username: key.id, ...title, ...permissions };
+    const limit = caller.maxPerSec;
+    if (limit !== undefined) {
+      // One counter per key per wall-clock second (behaviour §1).
+      const rateKey = keyRateKey(caller.username, Math.floor(Date.now() / 1000));
+      const [[, count]] = (await redis.client.multi().incr(rateKey).expire(rateKey, 2).exec()) as [[Error | null, number]];
+      if (count > limit) throw new Errors.rate(`API Key has exceeded rate limit (${limit}/sec)`);
+    }
+    return caller;
+  }
+
+  /** Deletes sessions (store, then the Redis copy) and tells every process. */
+  async function endSessions(sids: string[]): Promise<void> {
+    if (sids.length === 0) return;
+    for (const sid of sids) await store.collections.delete(SESSIONS, sid);
+    await redis.client.del(...sids.map(sessionCacheKey));
+    await changes.publish(SESSIONS, sids.length === 1 ? (sids[0] as string) : '*');
   }
 
   const sessions: SessionManager = {
     async issue(username) {
-      const ms = Date.now();
-      const now = Math.floor(ms / 1000);
-      const claims: SessionClaims = {
-        sub: username,
-        sid: randomToken(16),
-        csrf: randomToken(16),
-        iat: now,
-        ims: ms,
-        exp: now + options.sessionDays * 86400,
-      };
-      return { token: app.jwt.sign(claims), claims };
+      const now = Math.floor(Date.now() / 1000);
+      const token = randomToken(32);
+      const claims: SessionClaims = { sub: username, sid: sha256(token), csrf: randomToken(16), iat: now, exp: now + lifetime };
+      await store.collections.create(SESSIONS, {
+        id: claims.sid,
+        username,
+        user: userKey(username),
+        csrf: claims.csrf,
+        issued: claims.iat,
+        expires: claims.exp,
+      });
+      await redis.client.set(sessionCacheKey(claims.sid), JSON.stringify(claims), 'EX', lifetime);
+      return { token, claims };
     },
     async revoke(claims) {
-      const ttl = Math.max(1, claims.exp - Math.floor(Date.now() / 1000));
-      await redis.client.set(revokedKey(claims.sid), '1', 'EX', ttl);
+      await endSessions([claims.sid]);
     },
     async revokeAll(username, revokeOptions = {}) {
-      const ms = Date.now();
-      const ttl = options.sessionDays * 86400;
-      const batch = redis.client.multi().set(revokedBeforeKey(username), String(ms), 'EX', ttl);
-      const keep = revokeOptions.keep;
-      if (keep) batch.set(keptKey(keep.sid), String(ms), 'EX', Math.max(1, keep.exp - Math.floor(ms / 1000)));
-      await batch.exec();
+      const keep = revokeOptions.keep?.sid;
+      const doomed: string[] = [];
+      for (let offset = 0; ; offset += 500) {
+        const { rows } = await store.collections.list(SESSIONS, { where: { user: userKey(username) }, limit: 500, offset });
+        for (const row of rows) if (row.id !== keep) doomed.push(row.id);
+        if (rows.length < 500) break;
+      }
+      await endSessions(doomed);
+    },
+    async refresh(claims) {
+      const now = Math.floor(Date.now() / 1000);
+      const renewed: SessionClaims = { ...claims, exp: now + lifetime };
+      await store.collections.update(SESSIONS, claims.sid, { expires: renewed.exp });
+      await redis.client.set(sessionCacheKey(claims.sid), JSON.stringify(renewed), 'EX', lifetime);
+      await changes.publish(SESSIONS, claims.sid);
+      return renewed;
+    },
+    presented(request) {
+      return presentedTokens.get(request);
     },
     setCookie(request, reply, session) {
       reply.setCookie(SESSION_COOKIE, session.token, {
@@ -186,6 +293,7 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
             throw new Errors.session('Invalid session: a cookie-authenticated write needs the X-CSRF-Token header');
           }
         }
+        presentedTokens.set(request, session.value);
         return caller;
       }
       const key = firstString(request.headers['x-api-key'], body?.api_key, query?.api_key);

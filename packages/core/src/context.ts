@@ -4,13 +4,16 @@ import { join, resolve } from 'node:path';
 import { type Store, openStore } from '@shallot/store';
 import type { Config } from './config.js';
 import { randomToken } from './ids.js';
+import { type ChangeFeed, announceWrites, createChangeFeed } from './changes.js';
 import { type RedisWiring, createRedisWiring } from './redis.js';
 
 export interface ServiceContext {
   config: Config;
   store: Store;
   redis: RedisWiring;
-  /** Signs sessions and encrypts secrets. */
+  /** Change notices between processes, for the per-process caches; the store announces its collection writes on it. */
+  changes: ChangeFeed;
+  /** Signs stateless tokens and encrypts secrets. */
   secretKey: string;
 }
 
@@ -45,12 +48,14 @@ export async function openStoreFor(config: Config): Promise<Store> {
 export async function openContext(config: Config): Promise<ServiceContext> {
   if (!config.redisUrl) throw new Error('REDIS_URL is not set: point it at a Redis server (redis://127.0.0.1:6379)');
   const secretKey = resolveSecretKey(config);
-  const store = await openStoreFor(config);
   const redis = createRedisWiring(config.redisUrl, config.redisPrefix);
-  return { config, store, redis, secretKey };
+  const changes = createChangeFeed(redis, config.redisPrefix);
+  const store = announceWrites(await openStoreFor(config), changes);
+  return { config, store, redis, changes, secretKey };
 }
 
 export async function closeContext(context: ServiceContext): Promise<void> {
+  await context.changes.close();
   await context.redis.close();
   await context.store.close();
 }

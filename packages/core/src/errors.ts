@@ -11,6 +11,7 @@ export type ErrorKind =
   | 'notfound'
   | 'rate'
   | 'login'
+  | 'password'
   | 'user'
   | 'user_exists'
   | 'conflict'
@@ -28,6 +29,7 @@ export const STATUS_BY_KIND: Record<ErrorKind, number> = {
   notfound: 404,
   rate: 429,
   login: 401,
+  password: 403,
   user: 400,
   user_exists: 409,
   conflict: 409,
@@ -46,6 +48,8 @@ export const Errors = {
   notfound: define('notfound'),
   rate: define('rate'),
   login: define('login'),
+  /** The user must choose a new password before anything else (first admin with a generated password). */
+  password: define('password'),
   user: define('user'),
   userExists: define('user_exists'),
   conflict: define('conflict'),

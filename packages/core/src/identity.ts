@@ -20,6 +20,8 @@ export interface Caller extends Permissions {
   username: string;
   /** The API key's title, for messages. */
   keyTitle?: string;
+  /** The API key's rate limit, requests per second. */
+  maxPerSec?: number;
   user?: PublicUser;
   /** Session claims, when authenticated by session. */
   session?: SessionClaims;
@@ -28,18 +30,24 @@ export interface Caller extends Permissions {
 }
 
 export interface SessionClaims {
+  /** The username. */
   sub: string;
+  /** The stored session's id: the SHA-256 of the session id the client holds (safe to log). */
   sid: string;
   csrf: string;
+  /** Issued and expires, epoch seconds. */
   iat: number;
-  /** Issue time in milliseconds: revokeAll cut-offs are compared with it. */
-  ims?: number;
   exp: number;
 }
 
 /** Storage key of a username: lowercase, non-word characters removed, so `john.doe` and `johndoe` collide. */
 export function userKey(username: string): string {
   return username.toLowerCase().replace(/\W/g, '');
+}
+
+/** The user was given a password they must replace before using anything else. */
+export function mustChangePassword(user: Readonly<Record<string, unknown>> | undefined): boolean {
+  return user?.force_password_change === true || user?.force_password_change === 1;
 }
 
 export function publicUser(user: StoredUser | CollectionRecord): PublicUser {

@@ -19,6 +19,7 @@ export * from './ssrf.js';
 export * from './timeout.js';
 export * from './delivery-failures.js';
 export * from './blobs.js';
+export * from './changes.js';
 export * from './expressions.js';
 export * from './secret-box.js';
 export * from './web-hook-sender.js';

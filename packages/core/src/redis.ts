@@ -6,9 +6,29 @@ export interface RedisWiring {
   client: Redis;
   /** Prefix BullMQ puts before its queue keys. */
   bullPrefix: string;
+  /**
+   * Calls `listener` when the live-state client loses Redis or gets it back (once per change, not per retry);
+   * answers a function that stops listening.
+   */
+  onStateChange(listener: (change: RedisStateChange) => void): () => void;
   /** A fresh connection for BullMQ (workers need their own blocking connection). */
   connect(options?: RedisOptions): Redis;
   close(): Promise<void>;
+}
+
+export interface RedisStateChange {
+  state: 'down' | 'up';
+  /** The first error of an outage (code or message). */
+  reason?: string;
+}
+
+/** A command that failed because Redis is unreachable (not a reply error from a reachable Redis). */
+export function isRedisUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'MaxRetriesPerRequestError') return true;
+  if (error.message === 'Connection is closed.' || error.message.startsWith("Stream isn't writeable")) return true;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH'].includes(code);
 }
 
 export function createRedisWiring(url: string, prefix: string): RedisWiring {
@@ -22,11 +42,27 @@ export function createRedisWiring(url: string, prefix: string): RedisWiring {
     return connection;
   };
   const client = connect({ keyPrefix: `${prefix}:`, maxRetriesPerRequest: 2 });
+  const listeners = new Set<(change: RedisStateChange) => void>();
+  let down = false;
+  let closing = false;
+  const change = (next: RedisStateChange) => {
+    if (closing || down === (next.state === 'down')) return;
+    down = next.state === 'down';
+    for (const listener of listeners) listener(next);
+  };
+  client.on('error', (error: Error & { code?: string }) => change({ state: 'down', reason: error.code ?? error.message }));
+  client.on('close', () => change({ state: 'down', reason: 'connection closed' }));
+  client.on('ready', () => change({ state: 'up' }));
   return {
     client,
+    onStateChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     bullPrefix: `${prefix}:bull`,
     connect,
     async close() {
+      closing = true;
       await Promise.allSettled(opened.map((c) => c.quit().catch(() => c.disconnect())));
     },
   };

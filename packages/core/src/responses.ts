@@ -4,6 +4,9 @@ import fp from 'fastify-plugin';
 import { isVersionedPath } from '@shallot/schemas';
 import { StoreError } from '@shallot/store';
 import { type ErrorKind, RecordError, STATUS_BY_KIND, kindOf } from './errors.js';
+import { isRedisUnavailable } from './redis.js';
+
+const REDIS_AWAY = 'Redis is unreachable: the service cannot check sessions or live state right now; retry shortly';
 
 export interface ErrorAnswer {
   /** A catalog kind, or a record type for RecordError (its own status). */
@@ -51,6 +54,7 @@ export function describeError(error: unknown): ErrorAnswer {
   const kind = kindOf(error);
   if (kind) return { kind, description: (error as Error).message };
   if (error instanceof StoreError) return { kind: STORE_KINDS[error.kind], description: error.message };
+  if (isRedisUnavailable(error)) return { kind: 'unavailable', description: REDIS_AWAY, fixedStatus: 503 };
   const fastifyError = error as FastifyError;
   if (fastifyError?.validation) {
     return { kind: 'api', description: `Invalid request ${fastifyError.validationContext ?? 'input'}: ${fastifyError.message}` };
@@ -79,6 +83,8 @@ async function standardResponses(app: FastifyInstance): Promise<void> {
   app.setErrorHandler((error, request, reply) => {
     const answer = describeError(error);
     if (answer.kind === 'internal') request.log.error({ err: error }, 'request failed');
+    // A Redis outage is logged once when it starts and once when it ends (prepareApp), not per request.
+    else if (answer.description === REDIS_AWAY) request.log.debug('answered 503: Redis is unreachable');
     else if (answer.kind === 'unavailable') request.log.warn({ err: error }, 'dependency unavailable');
     return sendError(request, reply, answer);
   });

@@ -39,9 +39,16 @@ export async function prepareApp(app: FastifyInstance, ctx: ServiceContext, serv
   await app.register(authPlugin, {
     store: ctx.store,
     redis: ctx.redis,
+    changes: ctx.changes,
     secretKey: ctx.secretKey,
     sessionDays: ctx.config.sessionDays,
   });
+  // One structured line per Redis state change (its client retries quietly in between).
+  const stopWatching = ctx.redis.onStateChange(({ state, reason }) => {
+    if (state === 'down') app.log.error({ redis: 'down', reason }, 'Redis is unreachable; authenticated calls answer 503 until it is back');
+    else app.log.info({ redis: 'up' }, 'Redis is reachable again');
+  });
+  app.addHook('onClose', async () => stopWatching());
   await app.register(healthPlugin, {
     service,
     checks: { redis: () => ctx.redis.client.ping(), store: () => ctx.store.ping() },

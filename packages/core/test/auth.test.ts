@@ -4,6 +4,7 @@ import t from 'tap';
 import { type ApiDescriptor, Ok, defineApi } from '@shallot/schemas';
 import { implement, registerApi } from '../src/api.js';
 import type { ServiceContext } from '../src/context.js';
+import { SESSIONS } from '../src/auth.js';
 import { API_KEYS, USERS, hashApiKey, userKey } from '../src/identity.js';
 import { prepareApp } from '../src/service.js';
 import { type Teardownable, testContext } from '../src/testing.js';
@@ -118,28 +119,42 @@ t.test('auth', async (t) => {
     t.equal(unversioned.json().code, 'session');
   });
 
-  t.test('tampered, foreign-signed, alg:none and expired tokens are refused', async (t) => {
-    const [header, payload, signature] = alice.split('.');
-    const forged = Buffer.from(
-      JSON.stringify({ ...JSON.parse(Buffer.from(payload as string, 'base64url').toString()), sub: 'dave' }),
-    ).toString('base64url');
-    const none = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${payload}.`;
-    const other = Fastify();
-    await other.register((await import('@fastify/jwt')).default, { secret: 'another-secret-key' });
-    const foreign = other.jwt.sign({ sub: 'alice', sid: 'x', csrf: 'y' });
-    const now = Math.floor(Date.now() / 1000);
-    const expired = app.jwt.sign({ sub: 'alice', sid: 'exp', csrf: 'c', iat: now - 100, exp: now - 10 });
+  t.test('altered, never-issued, JWT-shaped and expired session ids are refused', async (t) => {
+    const jwtShaped = app.jwt.sign({ sub: 'alice', sid: 'x', csrf: 'y' });
+    const shortCtx = await testContext(t, { sessionDays: 1 / 86400 });
+    await seed(shortCtx);
+    const shortApp = await buildApp(t, shortCtx);
+    const short = await shortApp.sessions.issue('alice');
+    const live = await shortApp.inject({ method: 'GET', url: '/api/app/whoami/v1', headers: { 'x-session-id': short.token } });
+    t.equal(live.json().code, 0, 'a one-second session works at first');
+    await new Promise((r) => setTimeout(r, 2100));
+    const expired = await shortApp.inject({ method: 'GET', url: '/api/app/whoami/v1', headers: { 'x-session-id': short.token } });
+    t.same(expired.json(), { code: 'session', description: 'Invalid or expired session' }, 'refused once expired');
+    t.notOk(await shortCtx.store.collections.get(SESSIONS, short.claims.sid), 'the expired session is deleted when it is refused');
     for (const [name, token] of [
-      ['tampered payload', `${header}.${forged}.${signature}`],
-      ['alg none', none],
-      ['other key', foreign],
-      ['expired', expired],
-      ['garbage', 'not-a-jwt'],
+      ['one character changed', `${alice.slice(0, -1)}${alice.endsWith('0') ? '1' : '0'}`],
+      ['never issued', 'ab'.repeat(32)],
+      ['JWT signed with the key', jwtShaped],
+      ['garbage', 'not-a-session'],
     ] as const) {
       const res = await app.inject({ method: 'GET', url: '/api/app/whoami/v1', headers: { 'x-session-id': token } });
       t.equal(res.statusCode, 403, name);
       t.equal(res.json().code, 'session', name);
     }
+  });
+
+  t.test('sessions are stored by hash only: neither the store nor Redis holds the session id', async (t) => {
+    const issued = await app.sessions.issue('alice');
+    t.match(issued.token, /^[0-9a-f]{64}$/);
+    const stored = await ctx.store.collections.get(SESSIONS, issued.claims.sid);
+    t.ok(stored, 'a stored record');
+    t.notOk(JSON.stringify(stored).includes(issued.token), 'the record does not contain the id');
+    const keys = await ctx.redis.client.keys(`${ctx.config.redisPrefix}:session:*`);
+    for (const key of keys) t.notOk((await ctx.redis.client.call('GET', key)) === issued.token);
+    t.notOk(
+      keys.some((k) => k.includes(issued.token)),
+      'no Redis key names the id',
+    );
   });
 
   t.test('a bad session does not fall through to a valid API key', async (t) => {
@@ -263,7 +278,6 @@ t.test('auth', async (t) => {
     await app.sessions.revokeAll('bob');
     const after = await app.inject({ method: 'GET', url: '/api/app/whoami/v1', headers: { 'x-session-id': two.token } });
     t.equal(after.json().code, 'session');
-    await new Promise((r) => setTimeout(r, 1100));
     const fresh = await app.sessions.issue('bob');
     const later = await app.inject({ method: 'GET', url: '/api/app/whoami/v1', headers: { 'x-session-id': fresh.token } });
     t.equal(later.json().code, 0, 'a session issued afterwards works');

@@ -278,12 +278,13 @@ t.test('login: more than 5 failures in an hour lock the account from that addres
   t.same(locked.body, { code: 'login', description: 'Account is locked out' }, 'even the right password is refused');
   const unlock = await userCall(h, 'admin_update', { username: 'target', unlock: true });
   t.equal(unlock.body.code, 0);
-  t.ok(await h.login('target', 'right-password'));
+  const token = await h.login('target', 'right-password');
   const rows = await h.ctx.store.indexes.search(ACTIVITY_INDEX.name, '', {
     query: { bool: { must: [{ term: { field: 'action', value: 'user_login' } }, { term: { field: 'username', value: 'target' } }] } },
   });
   t.equal(rows.total, 1);
-  t.match(rows.hits[0]?.session_id, /^[0-9a-f]{32}$/, 'the session id, not the token');
+  t.match(rows.hits[0]?.session_id, /^[0-9a-f]{64}$/, 'the stored session id (its hash)');
+  t.not(rows.hits[0]?.session_id, token, 'not the id the client holds');
 });
 
 t.test('user_settings: preferences saved; privileged keys ignored; not for API keys', async (t) => {

@@ -10,6 +10,9 @@ const SessionPayload = Ok({
   session_id: Type.Optional(Type.String({ description: 'Also set as the HttpOnly session_id cookie' })),
   csrf_token: Type.Optional(Type.String({ description: 'Send as X-CSRF-Token with cookie-authenticated writes' })),
   expires: Type.Optional(Type.Integer({ description: 'Session expiry, epoch seconds' })),
+  force_password_change: Type.Optional(
+    Type.Boolean({ description: 'Present (true) when the user must choose a new password (user/update) before any other call' }),
+  ),
 });
 
 export const login = defineApi({

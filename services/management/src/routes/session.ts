@@ -1,14 +1,15 @@
 /**
- * `/api/user/login`, `logout`, `resume_session`: sessions as revocable JWTs, with a cookie and a CSRF token;
+ * `/api/user/login`, `logout`, `resume_session`: sessions as opaque stored ids, with a cookie and a CSRF token;
  * failed-login lockout, the `user_login` activity and the bootstrap bundle (api-sections §8b).
  */
 import {
   Errors,
-  type IssuedSession,
   type ServiceContext,
+  type SessionClaims,
   effectivePermissions,
   hashPassword,
   implement,
+  mustChangePassword,
   verifyPassword,
 } from '@shallot/core';
 import { login, logout, resumeSession } from '@shallot/schemas';
@@ -22,15 +23,17 @@ import { isLastActiveAdmin, isLockedOut, recordFailedLogin } from '../users/lock
 const INCORRECT = 'Username or password incorrect';
 const LOCKED = 'Account is locked out';
 
-async function sessionPayload(ctx: ServiceContext, session: IssuedSession, user: CollectionRecord) {
+async function sessionPayload(ctx: ServiceContext, session: { token?: string | undefined; claims: SessionClaims }, user: CollectionRecord) {
   return {
     ...(await bootstrapBundle(ctx, await effectivePermissions(ctx.store, user))),
     code: 0 as const,
     username: String(user.username),
     user: publicView(user),
-    session_id: session.token,
+    ...(session.token ? { session_id: session.token } : {}),
     csrf_token: session.claims.csrf,
     expires: session.claims.exp,
+    // Until a new password is chosen, every other call answers `password` (see api.ts).
+    ...(mustChangePassword(user) ? { force_password_change: true } : {}),
   };
 }
 
@@ -111,10 +114,11 @@ export function sessionRoutes(ctx: ServiceContext) {
       const user = await findUser(ctx, caller.username);
       if (!user) throw new Errors.session('Session user no longer exists');
       if (await lockedByFlag(user)) throw new Errors.login(LOCKED);
-      const session = await request.server.sessions.issue(String(user.username));
-      await request.server.sessions.revoke(caller.session);
-      request.server.sessions.setCookie(request, reply, session);
-      return sessionPayload(ctx, session, user);
+      // The same session, with its expiry moved on: other tabs and scripts using it keep working.
+      const claims = await request.server.sessions.refresh(caller.session);
+      const token = request.server.sessions.presented(request);
+      if (token) request.server.sessions.setCookie(request, reply, { token, claims });
+      return sessionPayload(ctx, { token, claims }, user);
     }),
   ];
 }
