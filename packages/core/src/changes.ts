@@ -131,3 +131,29 @@ export function announceWrites(store: Store, feed: ChangeFeed): Store {
     },
   });
 }
+
+/** Safety net for cached reads: change notices are the real invalidation. */
+const READ_CACHE_MAX_AGE_MS = 10_000;
+
+/**
+ * One read about `collection`, cached in this process: served again while the feed is live and nothing in the
+ * collection changed since it was read (a change during the read leaves it uncached). Callers must not mutate it.
+ */
+export function cachedRead<T>(changes: ChangeFeed, collection: string, load: () => Promise<T>): () => Promise<T> {
+  let value: T | undefined;
+  let version = -1;
+  let at = 0;
+  return async () => {
+    if (value !== undefined && changes.live && changes.version(collection) === version && Date.now() - at < READ_CACHE_MAX_AGE_MS) {
+      return value;
+    }
+    const before = changes.version(collection);
+    const loaded = await load();
+    if (changes.live && changes.version(collection) === before) {
+      value = loaded;
+      version = before;
+      at = Date.now();
+    } else value = undefined;
+    return loaded;
+  };
+}

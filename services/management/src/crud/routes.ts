@@ -2,7 +2,16 @@
  * The definition-CRUD handlers (spec/behaviour.md §13) for descriptors built by `crudApi`: list, get, create, update,
  * delete and multi_update on a store collection, with server-set bookkeeping, scoping, hooks and activity.
  */
-import { type Caller, Errors, type Implementation, RecordError, type ServiceContext, generateId, implement } from '@shallot/core';
+import {
+  type Caller,
+  Errors,
+  type Implementation,
+  RecordError,
+  type ServiceContext,
+  cachedRead,
+  generateId,
+  implement,
+} from '@shallot/core';
 import { BOOKKEEPING_KEYS, type CrudApi } from '@shallot/schemas';
 import { type CollectionRecord, StoreError } from '@shallot/store';
 import type { FastifyRequest } from 'fastify';
@@ -74,14 +83,30 @@ function required(caller: Caller | null): Caller {
   return caller;
 }
 
-/** Every record of a collection, in list order; collections are definitions, so they are small. */
-export async function scanAll(ctx: ServiceContext, collection: string, ordered: boolean): Promise<CollectionRecord[]> {
-  const rows: CollectionRecord[] = [];
-  for (let offset = 0; ; offset += SCAN_PAGE) {
-    const page = await ctx.store.collections.list(collection, { offset, limit: SCAN_PAGE, sort: listSort(ordered) });
-    rows.push(...page.rows);
-    if (page.rows.length < SCAN_PAGE) return rows;
+/** Per process: cached full reads of each collection, dropped on any change to it (see `cachedRead`). */
+const scans = new WeakMap<ServiceContext, Map<string, () => Promise<readonly CollectionRecord[]>>>();
+
+/**
+ * Every record of a collection, in list order; collections are definitions, so they are small. Served from a
+ * per-process cache invalidated by change notices; the records are frozen because every caller shares them.
+ */
+export async function scanAll(ctx: ServiceContext, collection: string, ordered: boolean): Promise<readonly CollectionRecord[]> {
+  let byKey = scans.get(ctx);
+  if (!byKey) scans.set(ctx, (byKey = new Map()));
+  const key = `${collection}:${ordered}`;
+  let read = byKey.get(key);
+  if (!read) {
+    read = cachedRead(ctx.changes, collection, async () => {
+      const rows: CollectionRecord[] = [];
+      for (let offset = 0; ; offset += SCAN_PAGE) {
+        const page = await ctx.store.collections.list(collection, { offset, limit: SCAN_PAGE, sort: listSort(ordered) });
+        for (const row of page.rows) rows.push(Object.freeze(row));
+        if (page.rows.length < SCAN_PAGE) return Object.freeze(rows);
+      }
+    });
+    byKey.set(key, read);
   }
+  return read();
 }
 
 function listSort(ordered: boolean) {
@@ -130,10 +155,6 @@ export function crudRoutes<R extends TObject>(api: CrudApi<R>, ctx: ServiceConte
     implement(api.list, async ({ params, caller }) => {
       const who = required(caller);
       const { offset = 0, limit } = params as { offset?: number; limit?: number };
-      if (!hooks.access && limit !== undefined) {
-        const page = await ctx.store.collections.list(collection, { offset, limit, sort: listSort(ordered) });
-        return { code: 0 as const, rows: page.rows.map((r) => redact(r, who)), list: { length: page.total } };
-      }
       const visible = (await scanAll(ctx, collection, ordered)).filter((r) => !hooks.access || hooks.access(who, r));
       const rows = visible.slice(offset, limit === undefined ? undefined : offset + limit);
       return { code: 0 as const, rows: rows.map((r) => redact(r, who)), list: { length: visible.length } };
