@@ -92,7 +92,10 @@ const scans = new WeakMap<ServiceContext, Map<string, () => Promise<readonly Col
  */
 export async function scanAll(ctx: ServiceContext, collection: string, ordered: boolean): Promise<readonly CollectionRecord[]> {
   let byKey = scans.get(ctx);
-  if (!byKey) scans.set(ctx, (byKey = new Map()));
+  if (!byKey) {
+    byKey = new Map();
+    scans.set(ctx, byKey);
+  }
   const key = `${collection}:${ordered}`;
   let read = byKey.get(key);
   if (!read) {
