@@ -267,14 +267,15 @@ async function main() {
   const [suitePort, gatewayPort] = [await freePort(), await freePort()];
   process.stdout.write(`bench: starting the suite (:${suitePort}) and a gateway in front of it (:${gatewayPort}), Redis ${REDIS_URL}\n`);
   const suite = start('suite', suitePort);
-  await waitReady('suite', suite);
+  // A loaded machine can take a while to start the whole suite.
+  await waitReady('suite', suite, { timeoutMs: 120_000 });
   const gateway = start('gateway', gatewayPort, {
     SHALLOT_MANAGEMENT_URL: suite,
     SHALLOT_INGEST_URL: suite,
     SHALLOT_SEARCH_URL: suite,
     SHALLOT_JOB_RUNNER_URL: suite,
   });
-  await waitReady('gateway', gateway, { path: '/health' });
+  await waitReady('gateway', gateway, { path: '/health', timeoutMs: 60_000 });
 
   const session = await login(suite);
   const { events, apiKey } = await prepare(suite, session);

@@ -22,13 +22,13 @@ export interface RedisStateChange {
   reason?: string;
 }
 
-/** A command that failed because Redis is unreachable (not a reply error from a reachable Redis). */
+/**
+ * A command that failed because Redis is unreachable (not a reply error from a reachable Redis). Only ioredis's own
+ * errors: a bare ECONNREFUSED may come from anything else (a web hook target, an upstream).
+ */
 export function isRedisUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  if (error.name === 'MaxRetriesPerRequestError') return true;
-  if (error.message === 'Connection is closed.' || error.message.startsWith("Stream isn't writeable")) return true;
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH'].includes(code);
+  return error.name === 'MaxRetriesPerRequestError' || error.message === 'Connection is closed.';
 }
 
 export function createRedisWiring(url: string, prefix: string): RedisWiring {
