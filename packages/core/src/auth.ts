@@ -230,6 +230,9 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
         expires: claims.exp,
       });
       await redis.client.set(sessionCacheKey(claims.sid), JSON.stringify(claims), 'EX', lifetime);
+      // Expired sessions of this user go when they log in again (a refused one goes at once): the store stays small.
+      const { rows } = await store.collections.list(SESSIONS, { where: { user: userKey(username) }, limit: 500 });
+      for (const row of rows) if (typeof row.expires === 'number' && row.expires <= now) await store.collections.delete(SESSIONS, row.id);
       return { token, claims };
     },
     async revoke(claims) {

@@ -43,7 +43,18 @@ export function createChangeFeed(redis: RedisWiring, prefix: string): ChangeFeed
 
   const subscriber: Redis = redis.connect({ maxRetriesPerRequest: null });
   subscriber.on('message', (_channel: string, message: string) => {
-    const [from, collection, id] = JSON.parse(message) as [string, string, string];
+    let notice: unknown;
+    try {
+      notice = JSON.parse(message);
+    } catch {
+      notice = undefined;
+    }
+    if (!Array.isArray(notice) || notice.length !== 3 || !notice.every((part) => typeof part === 'string')) {
+      // Not one of ours: forget everything rather than miss a change.
+      apply('*', '');
+      return;
+    }
+    const [from, collection, id] = notice as [string, string, string];
     if (from !== origin) apply(collection, id);
   });
   subscriber.on('ready', () => {
@@ -56,7 +67,7 @@ export function createChangeFeed(redis: RedisWiring, prefix: string): ChangeFeed
     if (live) apply('*', '');
     live = false;
   });
-  const subscribed = subscriber.subscribe(channel).then(
+  subscriber.subscribe(channel).then(
     () => {
       if (!closed) live = subscriber.status === 'ready';
     },
@@ -81,9 +92,10 @@ export function createChangeFeed(redis: RedisWiring, prefix: string): ChangeFeed
       return everything + (versions.get(collection) ?? 0);
     },
     async close() {
+      // The connection itself is closed with the others by RedisWiring.close (a pending subscribe never blocks this).
       closed = true;
       live = false;
-      await subscribed;
+      listeners.clear();
     },
   };
 }

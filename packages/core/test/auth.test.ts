@@ -125,12 +125,16 @@ t.test('auth', async (t) => {
     await seed(shortCtx);
     const shortApp = await buildApp(t, shortCtx);
     const short = await shortApp.sessions.issue('alice');
+    const unused = await shortApp.sessions.issue('alice');
     const live = await shortApp.inject({ method: 'GET', url: '/api/app/whoami/v1', headers: { 'x-session-id': short.token } });
     t.equal(live.json().code, 0, 'a one-second session works at first');
     await new Promise((r) => setTimeout(r, 2100));
     const expired = await shortApp.inject({ method: 'GET', url: '/api/app/whoami/v1', headers: { 'x-session-id': short.token } });
     t.same(expired.json(), { code: 'session', description: 'Invalid or expired session' }, 'refused once expired');
     t.notOk(await shortCtx.store.collections.get(SESSIONS, short.claims.sid), 'the expired session is deleted when it is refused');
+    t.ok(await shortCtx.store.collections.get(SESSIONS, unused.claims.sid), 'an expired session nobody presented is still stored');
+    await shortApp.sessions.issue('alice');
+    t.notOk(await shortCtx.store.collections.get(SESSIONS, unused.claims.sid), "and goes when the user's next session is issued");
     for (const [name, token] of [
       ['one character changed', `${alice.slice(0, -1)}${alice.endsWith('0') ? '1' : '0'}`],
       ['never issued', 'ab'.repeat(32)],
