@@ -25,3 +25,4 @@ export * from './web-hook-sender.js';
 export * from './leek-errors.js';
 export * from './leek-caller.js';
 export * from './global-state.js';
+export * from './live-jobs.js';

@@ -1,5 +1,5 @@
 /** The management service: definitions and identities. */
-import { type ServicePlugin, registerApi } from '@shallot/core';
+import { JOBS_INDEX, type ServicePlugin, registerApi } from '@shallot/core';
 import type { ApiDescriptor } from '@shallot/schemas';
 import { ensureLeekIndexes } from '@shallot/store';
 import multipart from '@fastify/multipart';
@@ -24,6 +24,7 @@ const management: ServicePlugin<ManagementOptions & { ctx: import('@shallot/core
   { ctx, onSeeded, api, mailer },
 ) => {
   await ensureActivityIndexes(ctx);
+  await ctx.store.indexes.ensure(JOBS_INDEX);
   await ensureLeekIndexes(ctx.store);
   const seed = await seedAdmin(ctx.store, ctx.config.adminPassword);
   await seedDefaults(ctx);
