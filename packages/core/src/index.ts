@@ -26,3 +26,4 @@ export * from './leek-errors.js';
 export * from './leek-caller.js';
 export * from './global-state.js';
 export * from './live-jobs.js';
+export * from './job-launch.js';

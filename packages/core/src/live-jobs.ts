@@ -94,3 +94,8 @@ export async function deleteEventState(redis: RedisWiring, id: string): Promise<
 }
 
 export const LIVE_LOG_TTL_SECONDS = FLAG_TTL_SECONDS;
+
+/** Key of a completed job's compressed log (behaviour §12). */
+export const jobLogBlobKey = (id: string) => `logs/jobs/${id}/log.txt.gz`;
+/** Users who asked for a completion e-mail (`job_toggle_notify_me`). */
+export const jobNotifyKey = (id: string) => `job:${id}:notify`;

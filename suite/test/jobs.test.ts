@@ -1,0 +1,216 @@
+/**
+ * The jobs engine end to end through the suite's one port (issue 10 "What it must show"): a category, a secret and a
+ * shell event; run_event; the live log tailed while the job runs; completion with code 0, its log and `data` from
+ * the plugin protocol; the secret reaches the script's environment but no record or log; a time limit aborts a
+ * sleeping job; a web hook action reaches a local receiver.
+ */
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { ACTIVITY_INDEX, JOBS_INDEX } from '@shallot/core';
+import { testContext, webHookReceiver } from '@shallot/core/testing';
+import t from 'tap';
+import { buildSuite } from '../src/suite.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: answers are checked field by field
+type Json = Record<string, any>;
+
+const SECRET_VALUE = 'pa55-w0rd-xyz-917';
+
+async function start(t: Parameters<typeof testContext>[0]) {
+  const ctx = await testContext(t, { webhookAllow: '127.0.0.1', heartbeatSeconds: 2 });
+  const suite = await buildSuite(ctx);
+  await suite.listen({ host: '127.0.0.1', port: 0 });
+  t.teardown(() => suite.close());
+  const base = `http://127.0.0.1:${(suite.server.address() as AddressInfo).port}`;
+  let session = '';
+  const call = async (name: string, body: Json = {}) => {
+    const response = await fetch(`${base}/api/app/${name}/v1`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-session-id': session },
+      body: JSON.stringify(body),
+    });
+    return (await response.json()) as Json;
+  };
+  const login = await fetch(`${base}/api/user/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: 'admin-test-password' }),
+  });
+  session = String(((await login.json()) as Json).session_id);
+  const waitJob = async (id: string, timeoutMs = 20_000) => {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const answer = await call('get_job', { id });
+      if (answer.code === 0 && answer.job.state === 'complete') return answer;
+      if (Date.now() > until) throw new Error(`job ${id} did not complete: ${JSON.stringify(answer)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  return { ctx, base, call, waitJob, session: () => session };
+}
+
+t.test('jobs: a shell event with a secret runs, streams its log, reports data and fires a web hook', async (t) => {
+  const { ctx, base, call, waitJob, session } = await start(t);
+  const receiver = await webHookReceiver(t);
+  t.equal((await call('create_category', { id: 'ops', title: 'Ops' })).code, 0);
+  const hook = await call('create_web_hook', {
+    id: 'notify',
+    title: 'Notify',
+    method: 'POST',
+    url: receiver.url('/done'),
+    body: '{"text":"{{text}}","code":"{{job.code}}"}',
+  });
+  t.equal(hook.code, 0, JSON.stringify(hook));
+  const proof = join(ctx.config.dataDir, 'secret-proof.txt');
+  const script = [
+    '#!/bin/sh',
+    'echo "starting job $JOB_ID"',
+    `printf '%s' "$DB_PASSWORD" > ${proof}`,
+    'echo \'{"xy":1,"progress":0.5,"status":"half way"}\'',
+    'i=0; while [ $i -lt 20 ]; do echo "line $i"; i=$((i+1)); sleep 0.1; done',
+    'echo \'{"xy":1,"data":{"rows":42,"greeting":"hi"}}\'',
+    'echo "done"',
+  ].join('\n');
+  const event = await call('create_event', {
+    title: 'Shell job',
+    enabled: true,
+    category: 'ops',
+    plugin: 'shellplug',
+    targets: ['main'],
+    algo: 'random',
+    params: { script },
+    triggers: [{ type: 'manual', enabled: true }],
+    actions: [{ enabled: true, condition: 'success', type: 'web_hook', web_hook: 'notify' }],
+  });
+  t.equal(event.code, 0, JSON.stringify(event));
+  const secret = await call('create_secret', {
+    title: 'DB',
+    events: [event.event.id],
+    fields: [{ name: 'DB_PASSWORD', value: SECRET_VALUE }],
+  });
+  t.equal(secret.code, 0, JSON.stringify(secret));
+
+  const run = await call('run_event', { id: event.event.id });
+  t.equal(run.code, 0, JSON.stringify(run));
+  t.match(run.id, /^j/);
+
+  // Live tail while it runs.
+  let tailed = '';
+  let sawActive = false;
+  for (let i = 0; i < 100 && !tailed.includes('line '); i++) {
+    const active = await call('get_active_jobs', {});
+    if (active.rows.some((j: Json) => j.id === run.id && j.state === 'active')) sawActive = true;
+    const tail = await call('tail_live_job_log', { id: run.id });
+    t.equal(tail.code, 0);
+    tailed = tail.text;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  t.ok(sawActive, 'the job was listed as active');
+  t.match(tailed, /starting job j/, 'the live log was tailed while the job ran');
+
+  const done = await waitJob(run.id);
+  const job = done.job;
+  t.equal(job.code, 0, JSON.stringify(job.description));
+  t.same(job.data, { rows: 42, greeting: 'hi' }, 'data from the plugin protocol');
+  t.match(job.output, /starting job j[\s\S]*line 19[\s\S]*done/, 'the log is stored with the job');
+  t.notMatch(job.output, /"xy":1/, 'protocol lines are not log');
+  t.ok(job.tags.includes('_success'));
+  t.equal(readFileSync(proof, 'utf8'), SECRET_VALUE, 'the secret reached the script environment');
+
+  // The log by token, and by session.
+  const view = await fetch(`${base}/api/app/view_job_log/v1?id=${run.id}&t=${done.token}`);
+  t.equal(view.status, 200);
+  t.match(await view.text(), /line 5/);
+  const forged = await fetch(`${base}/api/app/view_job_log/v1?id=${run.id}&t=AAAAAAAAAAAAAAAAAAAAAA`);
+  t.equal(forged.status, 403);
+  const download = await fetch(`${base}/api/app/download_job_log/v1?id=${run.id}&t=${done.token}`);
+  t.match(download.headers.get('content-disposition') ?? '', /attachment; filename=xyOps-Job-Log-/);
+  const byId = await fetch(`${base}/api/app/get_job_log/v1?id=${run.id}`, { headers: { 'x-session-id': session() } });
+  t.match(await byId.text(), /done/);
+
+  // The web hook action fired with the job's hook data, and its outcome is on the job.
+  for (let i = 0; i < 50 && receiver.at('/done').length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+  t.equal(receiver.at('/done').length, 1, 'web hook received');
+  t.match(receiver.at('/done')[0]?.body, /"code":"0"/);
+  t.equal(job.actions[0].code, 0, 'action outcome recorded on the job');
+
+  // The secret value is in no record or log.
+  const stored = JSON.stringify(await ctx.store.indexes.search(JOBS_INDEX.name, '', { limit: 100 }));
+  t.notMatch(stored, SECRET_VALUE, 'not in job records');
+  const activity = JSON.stringify(await ctx.store.indexes.search(ACTIVITY_INDEX.name, '', { limit: 1000 }));
+  t.notMatch(activity, SECRET_VALUE, 'not in activity');
+  t.notMatch(JSON.stringify(done), SECRET_VALUE, 'not in get_job');
+
+  const history = await call('get_event', { id: event.event.id });
+  t.same(history.jobs, [], 'no active jobs left');
+});
+
+t.test('jobs: a time limit aborts a sleeping job; abort_job stops a job; bad runs are refused', async (t) => {
+  const { call, waitJob } = await start(t);
+  const event = await call('create_event', {
+    title: 'Sleeper',
+    enabled: true,
+    category: 'general',
+    plugin: 'shellplug',
+    targets: ['main'],
+    algo: 'prefer_first',
+    params: { script: '#!/bin/sh\necho sleeping\nsleep 30\necho never' },
+    triggers: [{ type: 'manual', enabled: true }],
+    limits: [{ type: 'time', enabled: true, duration: 1 }],
+  });
+  t.equal(event.code, 0, JSON.stringify(event));
+  const started = Date.now();
+  const run = await call('run_event', { id: event.event.id });
+  const { job } = await waitJob(run.id);
+  t.equal(job.code, 'abort');
+  t.match(job.description, /Maximum run time exceeded/);
+  t.ok(Date.now() - started < 10_000, 'aborted long before the sleep ended');
+  t.notMatch(job.output ?? '', /never/);
+
+  const manual = await call('create_event', {
+    title: 'Manual abort',
+    enabled: true,
+    category: 'general',
+    plugin: 'shellplug',
+    targets: ['main'],
+    algo: 'random',
+    params: { script: '#!/bin/sh\nsleep 30' },
+    triggers: [{ type: 'manual', enabled: true }],
+  });
+  const second = await call('run_event', { id: manual.event.id });
+  for (let i = 0; i < 50; i++) {
+    const { job: j } = await call('get_job', { id: second.id });
+    if (j.state === 'active') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  t.equal((await call('abort_job', { id: second.id })).code, 0);
+  const aborted = (await waitJob(second.id)).job;
+  t.equal(aborted.code, 'abort');
+  t.match(aborted.description, /Manually aborted by user: admin/);
+
+  // Refusals, with nothing created.
+  const noManual = await call('create_event', {
+    title: 'No manual',
+    enabled: true,
+    category: 'general',
+    plugin: 'shellplug',
+    targets: ['main'],
+    algo: 'random',
+    params: { script: '#!/bin/sh' },
+  });
+  const refused = await call('run_event', { id: noManual.event.id });
+  t.equal(refused.code, 'event');
+  t.match(refused.description, /does not allow manual job runs/);
+  t.equal((await call('run_event', { id: 'no_such_event' })).code, 'event');
+  t.equal((await call('run_event', {})).code, 'event');
+  const reserved = await call('run_event', { id: event.event.id, params: { _xy_override_command: 'rm' } });
+  t.equal(reserved.code, 'api');
+  t.equal((await call('get_active_jobs', {})).list.length, 0, 'no job was created by a refused run');
+  const test = await call('run_event', { id: noManual.event.id, test: true });
+  t.equal(test.code, 0, 'a test run bypasses the manual trigger');
+  const tested = (await waitJob(test.id)).job;
+  t.ok(tested.tags.includes('_test'));
+  t.equal((await call('delete_job', { id: tested.id })).code, 0);
+  t.equal((await call('get_job', { id: tested.id })).code, 'notfound');
+});
