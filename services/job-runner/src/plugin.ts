@@ -3,6 +3,7 @@ import {
   type ConsumerHandler,
   ConfigError,
   DEFAULT_WEBHOOK_TIMEOUT_MS,
+  JOBS_INDEX,
   type ServiceContext,
   type ServicePlugin,
   type WebhookGuard,
@@ -77,6 +78,8 @@ const jobRunner: ServicePlugin<JobRunnerOptions> = async (
   registerApi(app, { service: 'job-runner', implementations: [] });
   // Built first: a malformed SHALLOT_WEBHOOK_ALLOW stops the start with the entry it cannot read.
   const guard = notifications.guard ?? createWebhookGuard(ctx.config.webhookAllow);
+  // Completed jobs are written here by whichever runner finishes them.
+  await ctx.store.indexes.ensure(JOBS_INDEX);
   const serverId = serverIdFor(ctx.config.serverId);
   const registration = await registerServer(ctx.redis, serverId, ctx.config.heartbeatSeconds);
   const log = app.log.child({ server: serverId });
