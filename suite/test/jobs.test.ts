@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { ACTIVITY_INDEX, JOBS_INDEX } from '@shallot/core';
+import { ACTIVITY_INDEX, JOBS_INDEX, readEventState } from '@shallot/core';
 import { testContext, webHookReceiver } from '@shallot/core/testing';
 import t from 'tap';
 import { buildSuite } from '../src/suite.js';
@@ -213,4 +213,132 @@ t.test('jobs: a time limit aborts a sleeping job; abort_job stops a job; bad run
   t.ok(tested.tags.includes('_test'));
   t.equal((await call('delete_job', { id: tested.id })).code, 0);
   t.equal((await call('get_job', { id: tested.id })).code, 'notfound');
+});
+
+t.test('jobs: concurrency and queue limits, retries, run_event and disable actions, job control calls', async (t) => {
+  const { ctx, base, call, waitJob, session } = await start(t);
+  const testEvent = (title: string, extra: Json = {}) =>
+    call('create_event', {
+      title,
+      enabled: true,
+      category: 'general',
+      plugin: 'testplug',
+      targets: ['main'],
+      algo: 'fewest_jobs',
+      params: { duration: 1, action: 'Success' },
+      triggers: [{ type: 'manual', enabled: true }],
+      ...extra,
+    });
+
+  // One at a time, two may wait, the fourth is refused.
+  const limited = (
+    await testEvent('Limited', {
+      params: { duration: 3, action: 'Success' },
+      limits: [
+        { type: 'job', enabled: true, amount: 1 },
+        { type: 'queue', enabled: true, amount: 2 },
+      ],
+    })
+  ).event;
+  const ids: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    ids.push((await call('run_event', { id: limited.id })).id);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  const summary = await call('get_active_job_summary', {});
+  t.same(summary.events[limited.id].states, { active: 1, queued: 2 }, JSON.stringify(summary));
+  const got = await call('get_event', { id: limited.id });
+  t.equal(got.queued, 2);
+  const fourth = (await waitJob(ids[3] as string)).job;
+  t.equal(fourth.code, 'abort');
+  t.match(fourth.description, /queue is maxed out/);
+  for (const id of ids.slice(0, 3)) t.equal((await waitJob(id, 40_000)).job.code, 0, 'queued jobs ran in turn');
+
+  // flush_event_queue removes queued jobs without running them.
+  const q1 = (await call('run_event', { id: limited.id })).id;
+  await new Promise((r) => setTimeout(r, 300));
+  const q2 = (await call('run_event', { id: limited.id })).id;
+  await new Promise((r) => setTimeout(r, 300));
+  const flushed = await call('flush_event_queue', { id: limited.id });
+  t.equal(flushed.count, 1);
+  t.equal((await call('get_job', { id: q2 })).code, 'notfound', 'the queued job is gone');
+  await waitJob(q1);
+
+  // Retries: an erroring job is retried once after a delay; the chain is linked.
+  const failing = (
+    await testEvent('Failing', {
+      params: { duration: 0, action: 'Error' },
+      limits: [{ type: 'retry', enabled: true, amount: 1, duration: 1 }],
+    })
+  ).event;
+  const first = (await waitJob((await call('run_event', { id: failing.id })).id)).job;
+  t.equal(first.code, 999);
+  t.equal(first.retried, true);
+  t.ok(first.tags.includes('_retried'));
+  const retryId = first.jobs[0].id;
+  const retry = (await waitJob(retryId)).job;
+  t.equal(retry.retry_count, 1);
+  t.equal(retry.retry_prev, first.id);
+  t.notOk(retry.retried, 'only one retry');
+  t.ok(retry.tags.includes('_last'));
+
+  // run_event and disable actions: success launches the follow-up with the parent's data, then disables the event.
+  const follow = (await testEvent('Follow-up', { params: { duration: 0 } })).event;
+  const chain = (
+    await testEvent('Chain', {
+      params: { duration: 0 },
+      actions: [
+        { enabled: true, condition: 'success', type: 'run_event', event_id: follow.id },
+        { enabled: true, condition: 'complete', type: 'disable' },
+        { enabled: true, condition: 'success', type: 'tag', tags: ['important'] },
+      ],
+    })
+  ).event;
+  const parent = (await waitJob((await call('run_event', { id: chain.id })).id)).job;
+  t.equal(parent.code, 0);
+  t.ok(parent.tags.includes('important'), 'tag action');
+  t.equal(parent.jobs[0].reason, 'action');
+  const child = (await waitJob(parent.jobs[0].id)).job;
+  t.equal(child.source, 'action');
+  t.equal(child.parent.job, parent.id);
+  t.same(child.input.data, { test: true, duration: 0 }, "the parent's output data is the child's input");
+  t.equal((await call('get_event', { id: chain.id })).event.enabled, false, 'disabled by its action');
+  t.equal((await call('run_event', { id: chain.id })).code, 'event', 'a disabled event does not run');
+
+  // get_jobs prunes heavy fields unless verbose; unknown ids answer err.
+  const many = await call('get_jobs', { ids: [parent.id, 'jnope'] });
+  t.notOk('actions' in many.jobs[0]);
+  t.equal(many.jobs[1].err, 'Job not found');
+  t.ok('actions' in (await call('get_jobs', { ids: [parent.id], verbose: true })).jobs[0]);
+  t.notOk('output' in (await call('get_job', { id: parent.id, remove: ['output'] })).job);
+
+  // Tags and admin updates on completed jobs; the event's state is kept.
+  t.equal((await call('manage_job_tags', { id: parent.id, tags: ['flag'] })).code, 0);
+  const tagged = (await call('get_job', { id: parent.id })).job;
+  t.ok(tagged.tags.includes('flag') && tagged.tags.includes('_success') && !tagged.tags.includes('important'));
+  t.equal((await call('update_job', { id: parent.id, label: 'checked' })).code, 0);
+  t.equal((await call('get_job', { id: parent.id })).job.label, 'checked');
+  const state = await readEventState(ctx.redis, chain.id);
+  t.equal(state.last_job, parent.id);
+  t.equal(state.total_count, 1);
+  t.equal((await call('abort_job', { id: parent.id })).code, 'job', 'a completed job cannot be aborted');
+  t.equal((await call('resume_job', { id: parent.id })).code, 'job');
+
+  // A job for a target no server matches.
+  const nowhere = (await testEvent('Nowhere', { targets: ['no_such_server'] })).event;
+  const lost = (await waitJob((await call('run_event', { id: nowhere.id })).id)).job;
+  t.equal(lost.code, 'error');
+  t.match(lost.description, /No available servers/);
+
+  // /wait answers with the completed job.
+  const quick = (await testEvent('Quick', { params: { duration: 0 } })).event;
+  const waited = await fetch(`${base}/api/app/run_event/v1/wait`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-session-id': session() },
+    body: JSON.stringify({ id: quick.id }),
+  });
+  const answer = (await waited.json()) as Json;
+  t.equal(answer.code, 0, JSON.stringify(answer));
+  t.equal(answer.job.state, 'complete');
+  t.equal(answer.job.code, 0);
 });

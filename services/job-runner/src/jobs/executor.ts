@@ -138,6 +138,7 @@ export function createExecutor(options: ExecutorOptions) {
       running.delete(job.id);
     }
     await rm(tempDir, { recursive: true, force: true });
+    for (const [key, value] of Object.entries(result.fields ?? {})) if (!PROTECTED.has(key)) job[key] = value;
     job.state = 'finishing';
     const logFields = await log.finish(options.blobs);
     if (abortReason)
