@@ -4,6 +4,7 @@
  * action entry. An action that fails never changes the job's result.
  */
 import type { JobRecord } from '@shallot/core';
+import { emailAction } from './email.js';
 import { runEventAction } from './run-event.js';
 import { deleteAction, disableAction, labelAction, tagAction } from './simple.js';
 import type { ActionDeps, ActionEntry, ActionOutcome, JobAction } from './types.js';
@@ -12,12 +13,11 @@ import { webHookAction } from './web-hook.js';
 export type { ActionDeps } from './types.js';
 
 const ACTIONS = new Map<string, JobAction>(
-  [webHookAction, runEventAction, disableAction, deleteAction, tagAction, labelAction].map((a) => [a.type, a]),
+  [webHookAction, emailAction, runEventAction, disableAction, deleteAction, tagAction, labelAction].map((a) => [a.type, a]),
 );
 
 /** Action types defined by the spec that this runner does not perform yet; they are recorded as not run. */
 const NOT_AVAILABLE: Record<string, string> = {
-  email: 'No mail transport is configured on this runner',
   channel: 'Channel actions are not available yet',
   snapshot: 'Snapshots are not available yet',
   ticket: 'Tickets are not available yet',
