@@ -111,7 +111,12 @@ export class Dispatcher {
   async dispatch(id: string): Promise<void> {
     const peek = await getActiveJob(this.redis, id);
     if (!peek) return;
-    await this.withEventLock(String(peek.event ?? ''), async () => {
+    // Only concurrency and queue limits need a consistent count of the event's jobs; other jobs go straight through.
+    const counted = !!limitOf(peek, 'job') || !!limitOf(peek, 'queue') || peek.state === 'queued';
+    const decide = counted
+      ? (work: () => Promise<void>) => this.withEventLock(String(peek.event ?? ''), work)
+      : (work: () => Promise<void>) => work();
+    await decide(async () => {
       const job = await getActiveJob(this.redis, id);
       if (!job || !WAITING.has(String(job.state))) return;
       const now = Date.now() / 1000;
@@ -119,7 +124,8 @@ export class Dispatcher {
       if (abort) return void (await this.finish(job, 'abort', abort));
       if (typeof job.until === 'number' && job.until > now) return;
 
-      const all = await listActiveJobs(this.redis);
+      const algo = String(job.algo ?? 'random');
+      const all = counted || algo === 'fewest_jobs' ? await listActiveJobs(this.redis) : [];
       const running = all.filter((j) => RUNNING.has(String(j.state)));
       const jobLimit = limitOf(job, 'job');
       const queueLimit = limitOf(job, 'queue');
@@ -163,7 +169,6 @@ export class Dispatcher {
       const online = await onlineServers(this.redis, this.options.heartbeatSeconds * 3);
       const { rows: groupRows } = await store.collections.list('groups', { limit: 1000 });
       const groups = groupRows as unknown as GroupDef[];
-      const algo = String(job.algo ?? 'random');
       if (algo.startsWith('monitor:'))
         return void (await this.finish(job, 'error', `Server selection by monitor is not available (${algo}).`));
       let list: ServerRecord[];
