@@ -4,10 +4,10 @@
  * the plugin protocol; the secret reaches the script's environment but no record or log; a time limit aborts a
  * sleeping job; a web hook action reaches a local receiver.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { ACTIVITY_INDEX, JOBS_INDEX, readEventState } from '@shallot/core';
+import { ACTIVITY_INDEX, JOBS_INDEX, blobStoreFor, readEventState } from '@shallot/core';
 import { testContext, webHookReceiver } from '@shallot/core/testing';
 import t from 'tap';
 import { buildSuite } from '../src/suite.js';
@@ -341,4 +341,59 @@ t.test('jobs: concurrency and queue limits, retries, run_event and disable actio
   t.equal(answer.code, 0, JSON.stringify(answer));
   t.equal(answer.job.state, 'complete');
   t.equal(answer.job.code, 0);
+});
+
+t.test('jobs: multipart run_event stores the files as the job input; a refused run leaves none', async (t) => {
+  const { ctx, base, call, waitJob, session } = await start(t);
+  const event = await call('create_event', {
+    title: 'With files',
+    enabled: true,
+    category: 'general',
+    plugin: 'testplug',
+    targets: ['main'],
+    algo: 'random',
+    params: { duration: 0 },
+    triggers: [{ type: 'manual', enabled: true }],
+  });
+  const form = new FormData();
+  form.append('json', JSON.stringify({ id: event.event.id, input: { data: { greeting: 'hello' } } }));
+  form.append('file1', new Blob(['id,value\n1,alpha\n']), 'Input Data.csv');
+  form.append('file2', new Blob(['hello world']), 'notes.txt');
+  const res = await fetch(`${base}/api/app/run_event/v1`, { method: 'POST', headers: { 'x-session-id': session() }, body: form });
+  const answer = (await res.json()) as Json;
+  t.equal(answer.code, 0, JSON.stringify(answer));
+  const { job } = await waitJob(answer.id);
+  t.same(job.input.data, { greeting: 'hello' });
+  t.same(
+    job.input.files.map((f: Json) => f.filename),
+    ['input_data.csv', 'notes.txt'],
+  );
+  t.match(job.input.files[0].path, /^files\/admin\/[\w-]+\/input_data\.csv$/);
+  const blobs = blobStoreFor(ctx.config);
+  t.equal((await blobs.get(job.input.files[0].path))?.toString(), 'id,value\n1,alpha\n', 'the file is stored');
+  t.ok(job.tags.includes('_files'));
+
+  // Refused (unknown event): the uploaded file is not kept.
+  const refused = new FormData();
+  refused.append('json', JSON.stringify({ id: 'no_such_event' }));
+  refused.append('file1', new Blob(['data']), 'orphan.txt');
+  const bad = (await (
+    await fetch(`${base}/api/app/run_event/v1`, { method: 'POST', headers: { 'x-session-id': session() }, body: refused })
+  ).json()) as Json;
+  t.equal(bad.code, 'event');
+  const listing = readdirSync(join(ctx.config.dataDir, 'storage', 'files', 'admin'), { recursive: true }).map(String);
+  t.notOk(
+    listing.some((name) => name.endsWith('orphan.txt')),
+    'no file left behind',
+  );
+  const broken = new FormData();
+  broken.append('json', '{not json');
+  t.equal(
+    (
+      (await (
+        await fetch(`${base}/api/app/run_event/v1`, { method: 'POST', headers: { 'x-session-id': session() }, body: broken })
+      ).json()) as Json
+    ).code,
+    'api',
+  );
 });

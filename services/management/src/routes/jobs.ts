@@ -14,10 +14,13 @@ import {
   type Producer,
   RecordError,
   type ServiceContext,
+  BlobTooLargeError,
+  BlobTooSmallError,
   blobStoreFor,
   buildJob,
   categoryAllowed,
   enqueueJob,
+  generateId,
   getActiveJob,
   implement,
   jobLogBlobKey,
@@ -27,8 +30,11 @@ import {
   listActiveJobs,
   removeActiveJob,
   requestAbort,
+  randomFolder,
   safeEqual,
   targetAllowed,
+  urlName,
+  userKey,
 } from '@shallot/core';
 import {
   type PluginParam,
@@ -83,6 +89,11 @@ const NOT_OVERRIDABLE = [
   'update_state',
 ];
 const WAIT_POLL_MS = 250;
+/** run_event multipart uploads (behaviour §12 `job_upload_settings`): per file, and files per run. */
+export const MAX_RUN_FILE_BYTES = 1024 * 1024 * 1024;
+export const MAX_RUN_FILES = 100;
+/** Input files expire after 30 days (`user_file_expiration`); recorded on the file for the expiry sweep. */
+const INPUT_FILE_TTL_SECONDS = 30 * 86400;
 
 function who(caller: Caller | null): Caller {
   if (!caller) throw new Errors.session('No Session ID or API Key could be found');
@@ -117,6 +128,62 @@ export function jobRoutes(ctx: ServiceContext, { dispatch }: JobRouteOptions): I
       return rows[0];
     }
     throw new RecordError('event', 'Failed to launch job: no event id or title given');
+  }
+
+  /**
+   * A multipart run_event: the `json` field is the payload, every file part is stored under
+   * `files/<user>/<rand>/<name>` and appended to `input.files`. A failure removes the files already written.
+   */
+  async function readRunUpload(request: FastifyRequest, caller: Caller, query: Fields): Promise<{ params: Fields; files: Fields[] }> {
+    let params: Fields = { ...query };
+    const files: Fields[] = [];
+    try {
+      for await (const part of request.parts({ limits: { fileSize: MAX_RUN_FILE_BYTES + 1, files: MAX_RUN_FILES, fields: 20 } })) {
+        if (part.type === 'field') {
+          if (part.fieldname === 'json') {
+            try {
+              params = { ...params, ...asObject(JSON.parse(String(part.value))) };
+            } catch {
+              throw new Errors.api('The json field must hold the run_event payload as JSON');
+            }
+          }
+          continue;
+        }
+        const name = urlName(part.filename);
+        if (!name) throw new Errors.api('Unnamed file uploads are refused');
+        const path = `files/${userKey(caller.username) || 'key'}/${randomFolder()}/${name}`;
+        const info = await blobs.put(path, part.file, { maxBytes: MAX_RUN_FILE_BYTES, minBytes: 1 });
+        const date = Math.floor(Date.now() / 1000);
+        files.push({
+          id: generateId('f'),
+          date,
+          filename: name,
+          path,
+          size: info.size,
+          username: caller.username,
+          expires: date + INPUT_FILE_TTL_SECONDS,
+        });
+      }
+    } catch (error) {
+      await Promise.all(files.map((f) => blobs.delete(String(f.path))));
+      if (error instanceof BlobTooLargeError || error instanceof BlobTooSmallError) throw new Errors.api(error.message);
+      throw error;
+    }
+    return { params, files };
+  }
+
+  /** run_event from JSON or multipart; uploaded files are removed again when the launch is refused. */
+  async function launchRequest(params: Fields, caller: Caller, request: FastifyRequest): Promise<string> {
+    if (!request.isMultipart()) return launch(params, caller);
+    const upload = await readRunUpload(request, caller, params);
+    const input = asObject(upload.params.input);
+    const given = Array.isArray(input.files) ? (input.files as Fields[]) : [];
+    try {
+      return await launch({ ...upload.params, input: { ...input, files: [...given, ...upload.files] } }, caller);
+    } catch (error) {
+      await Promise.all(upload.files.map((f) => blobs.delete(String(f.path))));
+      throw error;
+    }
   }
 
   /** Launches a job for a user or key; answers the job id. */
@@ -248,10 +315,13 @@ export function jobRoutes(ctx: ServiceContext, { dispatch }: JobRouteOptions): I
   }
 
   return [
-    implement(runEvent, async ({ params, caller }) => ({ code: 0 as const, id: await launch(params as Fields, who(caller)) })),
+    implement(runEvent, async ({ params, caller, request }) => ({
+      code: 0 as const,
+      id: await launchRequest(params as Fields, who(caller), request),
+    })),
 
-    implement(runEventWait, async ({ params, caller }) => {
-      const id = await launch(params as Fields, who(caller));
+    implement(runEventWait, async ({ params, caller, request }) => {
+      const id = await launchRequest(params as Fields, who(caller), request);
       return { code: 0 as const, job: await waitForCompletion(id) };
     }),
 
