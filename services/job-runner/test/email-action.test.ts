@@ -23,7 +23,7 @@ async function smtpReceiver(t: { teardown(fn: () => unknown): void }) {
       stream.on('data', (chunk: Buffer) => (data += chunk.toString()));
       stream.on('end', () => {
         received.push({
-          from: String(session.envelope.mailFrom && session.envelope.mailFrom.address),
+          from: String(session.envelope.mailFrom ? session.envelope.mailFrom.address : ''),
           to: session.envelope.rcptTo.map((r) => r.address),
           data,
         });
