@@ -44,6 +44,8 @@ const SETTINGS = {
   publicUrl: { env: 'SHALLOT_PUBLIC_URL', schema: Type.String(), default: '' },
   corsOrigins: { env: 'SHALLOT_CORS_ORIGINS', schema: Type.String(), default: '' },
   webhookAllow: { env: 'SHALLOT_WEBHOOK_ALLOW', schema: Type.String(), default: '' },
+  smtpUrl: { env: 'SHALLOT_SMTP_URL', schema: Type.String(), default: '' },
+  mailFrom: { env: 'SHALLOT_MAIL_FROM', schema: Type.String(), default: 'shallot@localhost' },
   agentSecret: { env: 'SHALLOT_AGENT_SECRET', schema: Type.String(), default: '' },
   agentSecretOrg: { env: 'SHALLOT_AGENT_SECRET_ORG', schema: Type.String(), default: '' },
   leekAutoCreateApps: { env: 'SHALLOT_LEEK_AUTO_CREATE_APPS', schema: Type.Boolean(), default: false },

@@ -26,3 +26,5 @@ export * from './web-hook-sender.js';
 export * from './leek-errors.js';
 export * from './leek-caller.js';
 export * from './global-state.js';
+export * from './live-jobs.js';
+export * from './job-launch.js';

@@ -15,6 +15,7 @@ export * from './records/channel.js';
 export * from './records/group.js';
 export * from './records/monitor.js';
 export * from './records/plugin.js';
+export * from './records/event.js';
 export * from './records/secret.js';
 export * from './records/web-hook.js';
 export * from './records/triggers.js';

@@ -73,3 +73,7 @@ export const scheduleLaunchQueue: QueueDefinition<typeof ScheduleLaunchPayload> 
   name: 'schedule.launch',
   payload: ScheduleLaunchPayload,
 };
+/** A job waiting for a server: any job-runner's dispatcher picks one and moves the job to that server's run queue. */
+export const DispatchPayload = Type.Object({ job_id: Type.String({ minLength: 1 }) }, { $id: 'DispatchPayload' });
+export type DispatchPayload = Static<typeof DispatchPayload>;
+export const dispatchQueue: QueueDefinition<typeof DispatchPayload> = { name: 'dispatch', payload: DispatchPayload };

@@ -3,15 +3,17 @@ import {
   type ConsumerHandler,
   ConfigError,
   DEFAULT_WEBHOOK_TIMEOUT_MS,
+  JOBS_INDEX,
   type ServiceContext,
   type ServicePlugin,
   type WebhookGuard,
   createConsumer,
   createProducer,
+  blobStoreFor,
   createWebhookGuard,
   registerApi,
 } from '@shallot/core';
-import { type NotifyPayload, type RunPayload, deliveriesQueue, notifyQueue, runQueue } from '@shallot/schemas';
+import { type NotifyPayload, type RunPayload, deliveriesQueue, dispatchQueue, notifyQueue, runQueue } from '@shallot/schemas';
 import type { JobsOptions } from 'bullmq';
 import fp from 'fastify-plugin';
 import { DEFAULT_DEDUPE_TTL_SECONDS, PatternMatcher, createDeliveryHandler, createNotifyHandler } from './notify/index.js';
@@ -19,7 +21,13 @@ import { type EventSource, type Launcher, Scheduler, type SchedulerOptions, Stor
 import { QUEUE_DISPATCH_AHEAD_MS, createQueueLauncher } from './scheduler/launcher.js';
 import { Zones, isTimeZone } from './scheduler/zone.js';
 import { randomToken } from '@shallot/core';
+import { Dispatcher } from './dispatch/dispatcher.js';
+import { createExecutor } from './jobs/executor.js';
+import { jobPlugins } from './plugins/index.js';
 import { registerServer, serverIdFor } from './server-registry.js';
+
+/** Jobs this runner runs at once (most wait on child processes). @default 64 */
+export const DEFAULT_RUN_CONCURRENCY = 64;
 
 /** Attempts per web hook delivery. @default 5 */
 export const DEFAULT_DELIVERY_ATTEMPTS = 5;
@@ -48,6 +56,8 @@ export interface JobRunnerOptions {
     notify?: ConsumerHandler<NotifyPayload>;
   };
   concurrency?: number;
+  /** Jobs run at once. @default DEFAULT_RUN_CONCURRENCY */
+  runConcurrency?: number;
   notifications?: NotificationOptions;
   /** The scheduler (one leads across every runner); `false` keeps this runner out of it, as SHALLOT_SCHEDULER=false. */
   scheduler?: false | SchedulerSettings;
@@ -63,11 +73,13 @@ export interface SchedulerSettings
 
 const jobRunner: ServicePlugin<JobRunnerOptions> = async (
   app,
-  { ctx, handlers = {}, concurrency, notifications = {}, scheduler: schedulerSettings = {} },
+  { ctx, handlers = {}, concurrency, runConcurrency, notifications = {}, scheduler: schedulerSettings = {} },
 ) => {
   registerApi(app, { service: 'job-runner', implementations: [] });
   // Built first: a malformed SHALLOT_WEBHOOK_ALLOW stops the start with the entry it cannot read.
   const guard = notifications.guard ?? createWebhookGuard(ctx.config.webhookAllow);
+  // Completed jobs are written here by whichever runner finishes them.
+  await ctx.store.indexes.ensure(JOBS_INDEX);
   const serverId = serverIdFor(ctx.config.serverId);
   const registration = await registerServer(ctx.redis, serverId, ctx.config.heartbeatSeconds);
   const log = app.log.child({ server: serverId });
@@ -81,12 +93,29 @@ const jobRunner: ServicePlugin<JobRunnerOptions> = async (
   };
   const deliveryProducer = createProducer(ctx.redis, deliveriesQueue, deliveryOptions);
 
-  const run = createConsumer(
-    ctx.redis,
-    runQueue(serverId),
-    handlers.run ?? (async (payload) => log.info({ job: payload.job_id }, 'run request received; no job plugins are installed yet')),
-    consumerOptions,
-  );
+  // Jobs: the shared dispatch queue (server selection) and this server's own run queue.
+  const dispatchProducer = createProducer(ctx.redis, dispatchQueue);
+  const deps = {
+    ctx,
+    redis: ctx.redis,
+    guard,
+    dispatch: dispatchProducer,
+    timeoutMs: notifications.timeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS,
+  };
+  const dispatcher = new Dispatcher({ deps, heartbeatSeconds: ctx.config.heartbeatSeconds, log });
+  const executor = createExecutor({
+    serverId,
+    instance: () => registration.record.instance,
+    deps,
+    blobs: blobStoreFor(ctx.config),
+    plugins: jobPlugins(guard),
+    log,
+  });
+  const run = createConsumer(ctx.redis, runQueue(serverId), handlers.run ?? ((payload) => executor.run(payload)), {
+    ...consumerOptions,
+    concurrency: runConcurrency ?? DEFAULT_RUN_CONCURRENCY,
+  });
+  dispatcher.start();
   const notify = createConsumer(
     ctx.redis,
     notifyQueue,
@@ -151,8 +180,10 @@ const jobRunner: ServicePlugin<JobRunnerOptions> = async (
     // Stop scheduling (handing the lease on at once), stop taking work, let running work finish, leave the live set.
     await scheduler?.stop();
     await launcher?.close();
+    await dispatcher.close();
     await Promise.all(consumers.map((c) => c.close()));
     await deliveryProducer.close();
+    await dispatchProducer.close();
     await registration.stop();
   });
   log.info({ queues: consumers.map((c) => c.worker.name), scheduler: Boolean(scheduler) }, 'job runner registered');

@@ -1,5 +1,6 @@
 /** This runner as a server of the platform: registered in Redis with a heartbeat that expires if it dies. */
-import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { freemem, hostname, loadavg, totalmem } from 'node:os';
 import type { RedisWiring } from '@shallot/core';
 
 export const SERVERS_KEY = 'servers';
@@ -11,6 +12,11 @@ export interface ServerRecord {
   pid: number;
   started: number;
   heartbeat: number;
+  /** This process's run of the server: a job started by another instance of the same server id was lost. */
+  instance: string;
+  /** What server selection reads (behaviour §9.3: least_cpu, least_mem). */
+  info: { cpu: { avgLoad: number }; memory: { active: number } };
+  enabled?: boolean;
 }
 
 export interface ServerRegistration {
@@ -34,9 +40,18 @@ export async function onlineServers(redis: RedisWiring, maxAgeSeconds: number): 
 
 export async function registerServer(redis: RedisWiring, id: string, intervalSeconds: number): Promise<ServerRegistration> {
   const now = () => Date.now() / 1000;
-  const record: ServerRecord = { id, hostname: hostname(), pid: process.pid, started: now(), heartbeat: now() };
+  const record: ServerRecord = {
+    id,
+    hostname: hostname(),
+    pid: process.pid,
+    started: now(),
+    heartbeat: now(),
+    instance: `${process.pid}.${randomBytes(6).toString('hex')}`,
+    info: { cpu: { avgLoad: 0 }, memory: { active: 0 } },
+  };
   const beat = async () => {
     record.heartbeat = now();
+    record.info = { cpu: { avgLoad: loadavg()[0] ?? 0 }, memory: { active: totalmem() - freemem() } };
     // The key outlives three missed beats, then the server counts as gone.
     await redis.client
       .multi()

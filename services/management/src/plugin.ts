@@ -1,12 +1,13 @@
 /** The management service: definitions and identities. */
-import { type ServicePlugin, registerApi } from '@shallot/core';
-import type { ApiDescriptor } from '@shallot/schemas';
+import { JOBS_INDEX, type ServicePlugin, createProducer, registerApi } from '@shallot/core';
+import { type ApiDescriptor, dispatchQueue } from '@shallot/schemas';
 import { ensureLeekIndexes } from '@shallot/store';
 import multipart from '@fastify/multipart';
 import fp from 'fastify-plugin';
 import { ensureActivityIndexes } from './activity.js';
 import type { Mailer } from './mail.js';
 import { managementRoutes } from './routes/index.js';
+import { jobRoutes } from './routes/jobs.js';
 import { type AdminSeed, seedAdmin, seedDefaults } from './seed.js';
 import { migrateIdentities } from './users/emails.js';
 
@@ -24,6 +25,7 @@ const management: ServicePlugin<ManagementOptions & { ctx: import('@shallot/core
   { ctx, onSeeded, api, mailer },
 ) => {
   await ensureActivityIndexes(ctx);
+  await ctx.store.indexes.ensure(JOBS_INDEX);
   await ensureLeekIndexes(ctx.store);
   const seed = await seedAdmin(ctx.store, ctx.config.adminPassword);
   await seedDefaults(ctx);
@@ -35,7 +37,11 @@ const management: ServicePlugin<ManagementOptions & { ctx: import('@shallot/core
   }
   // Multipart bodies (bucket uploads) are streamed by the handlers that accept them; limits are set per call.
   await app.register(multipart);
-  registerApi(app, { service: 'management', implementations: managementRoutes(ctx, mailer ? { mailer } : {}), ...(api ? { api } : {}) });
+  // run_event turns requests into dispatch messages; the job-runners choose servers and run the jobs.
+  const dispatch = createProducer(ctx.redis, dispatchQueue);
+  app.addHook('onClose', () => dispatch.close());
+  const implementations = [...managementRoutes(ctx, mailer ? { mailer } : {}), ...jobRoutes(ctx, { dispatch })];
+  registerApi(app, { service: 'management', implementations, ...(api ? { api } : {}) });
 };
 
 export const managementPlugin = fp(management, { name: 'shallot-management', fastify: '5.x', encapsulate: true });

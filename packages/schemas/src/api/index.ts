@@ -7,6 +7,8 @@ import { categoriesApi } from './categories.js';
 import { DEFINITIONS_API } from './definitions.js';
 import { echo } from './echo.js';
 import { GLOBAL_STATE_API } from './global-state.js';
+import { EVENTS_API } from './events.js';
+import { JOBS_API } from './jobs.js';
 import { rolesApi } from './roles.js';
 import { tagsApi } from './tags.js';
 import { apiKeysApi } from './api-keys.js';
@@ -25,6 +27,8 @@ export * from './categories.js';
 export * from './definitions.js';
 export * from './echo.js';
 export * from './global-state.js';
+export * from './events.js';
+export * from './jobs.js';
 export * from './roles.js';
 export * from './tags.js';
 export * from './user.js';
@@ -39,6 +43,8 @@ export const API: readonly ApiDescriptor[] = [
   ...GLOBAL_STATE_API,
   ...categoriesApi.all,
   ...DEFINITIONS_API,
+  ...EVENTS_API,
+  ...JOBS_API,
   ...tagsApi.all,
   ...rolesApi.all,
   ...USER_NAMESPACE_API,

@@ -5,6 +5,7 @@ import { categoryRoutes } from './categories.js';
 import { definitionRoutes } from './definitions.js';
 import { echoRoutes } from './echo.js';
 import { globalStateRoutes } from './global-state.js';
+import { eventRoutes } from './events.js';
 import { roleRoutes } from './roles.js';
 import { type IdentityOptions, identityRoutes } from './identities.js';
 import { tagRoutes } from './tags.js';
@@ -16,6 +17,7 @@ export function managementRoutes(ctx: ServiceContext, options: IdentityOptions =
     ...globalStateRoutes(ctx),
     ...categoryRoutes(ctx),
     ...definitionRoutes(ctx),
+    ...eventRoutes(ctx),
     ...tagRoutes(ctx),
     ...roleRoutes(ctx),
     ...applicationRoutes(ctx),
