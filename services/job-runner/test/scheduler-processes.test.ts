@@ -78,7 +78,8 @@ t.test('kill -9 of the leading runner: a standby takes over within 10 s and ever
   runner('r1');
   runner('r2');
 
-  const first = await waitFor('a leader', async () => (await schedulerStatus(ctx.redis.client)).leader, 20_000);
+  // Generous: two Node processes starting on a loaded machine can take tens of seconds.
+  const first = await waitFor('a leader', async () => (await schedulerStatus(ctx.redis.client)).leader, 90_000);
   const leaderPid = Number(first.instance.split('.')[1]);
   const leader = children.get(leaderPid);
   t.ok(leader, `the leader (${first.instance}) is one of the two runners`);
@@ -117,7 +118,11 @@ t.test('kill -9 of the leading runner: a standby takes over within 10 s and ever
     const lastSlot = got.at(-1) ?? 0;
     const expected: number[] = [];
     for (let s = firstSlot; s <= lastSlot; s += step) expected.push(s);
-    t.ok(got.length >= 8, `${event}: ${got.length} slots ran`);
+    // The first leader starts with the next minute it claims (claims run 10 s ahead), so counts vary with timing;
+    // what matters is slots on both sides of the kill and none missing in between.
+    t.ok(got.length >= 3, `${event}: ${got.length} slots ran`);
+    t.ok(firstSlot * 1000 < killedAt, `${event}: slots ran before the kill`);
+    t.ok(lastSlot * 1000 > killedAt + takeoverMs, `${event}: and after the takeover`);
     t.same(got, expected, `${event}: every slot from the first to the last, none missing`);
     t.ok(
       got.some((s) => s * 1000 > killedAt && s * 1000 < killedAt + takeoverMs),
