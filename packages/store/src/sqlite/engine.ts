@@ -49,7 +49,7 @@ export interface SqliteStoreOptions {
 }
 
 /** A search holds the event loop while it runs (better-sqlite3 is synchronous): `SHALLOT_SEARCH_BUDGET_MS` bounds it. */
-export const SEARCH_BUDGET_MS = Number(process.env.SHALLOT_SEARCH_BUDGET_MS) > 0 ? Number(process.env.SHALLOT_SEARCH_BUDGET_MS) : 500;
+export const SEARCH_BUDGET_MS = Number(process.env.SHALLOT_SEARCH_BUDGET_MS) > 0 ? Number(process.env.SHALLOT_SEARCH_BUDGET_MS) : 1000;
 
 function isBusy(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
