@@ -240,6 +240,10 @@ const server = fork(join(ROOT, 'suite/dist/fuzz-server.js'), [], {
     REDIS_URL: redisUrl,
     SHALLOT_ADMIN_PASSWORD: ADMIN_PASSWORD,
     SHALLOT_LOG_LEVEL: process.env.SHALLOT_LOG_LEVEL ?? 'warn',
+    // Every request comes from one address: the default /api/user/* rate limit (60/min) would answer most of that
+    // namespace with {code: "rate"} and refuse the harness's own admin logins. Fuzz the handlers, not the limiter
+    // (services/gateway/test/user-rate-limit.test.ts pins it).
+    SHALLOT_USER_RATE_LIMIT: '0',
   },
   stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
 });

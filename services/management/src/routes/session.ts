@@ -58,12 +58,10 @@ export function sessionRoutes(ctx: ServiceContext) {
     implement(login, async ({ params, request, reply }) => {
       const user = await findUser(ctx, params.username);
       const name = user ? String(user.username) : params.username;
-      // Checked before the password: once locked, guesses learn nothing more. Unknown names lock the same way, with
-      // the same answers and the same cost, so neither tells which accounts exist.
-      if (await isLockedOut(ctx, name, request.ip)) {
-        await spendPasswordCheck(params.password);
-        throw new Errors.login(LOCKED);
-      }
+      // Checked before the password: once locked, guesses learn nothing more. Unknown names lock the same way, so the
+      // answer tells nothing about which accounts exist; a locked answer costs no password check (the message says
+      // it is locked anyway), so hammering a lock burns no scrypt time.
+      if (await isLockedOut(ctx, name, request.ip)) throw new Errors.login(LOCKED);
       if (!user || typeof user.password !== 'string') {
         await spendPasswordCheck(params.password);
         await recordFailedLogin(ctx, name, request.ip, undefined);
