@@ -121,14 +121,15 @@ t.test('auth', async (t) => {
 
   t.test('altered, never-issued, JWT-shaped and expired session ids are refused', async (t) => {
     const jwtShaped = app.jwt.sign({ sub: 'alice', sid: 'x', csrf: 'y' });
-    const shortCtx = await testContext(t, { sessionDays: 1 / 86400 });
+    // Five-second sessions: long enough to be used once on a loaded machine, short enough to wait out.
+    const shortCtx = await testContext(t, { sessionDays: 5 / 86400 });
     await seed(shortCtx);
     const shortApp = await buildApp(t, shortCtx);
     const short = await shortApp.sessions.issue('alice');
     const unused = await shortApp.sessions.issue('alice');
     const live = await shortApp.inject({ method: 'GET', url: '/api/app/whoami/v1', headers: { 'x-session-id': short.token } });
-    t.equal(live.json().code, 0, 'a one-second session works at first');
-    await new Promise((r) => setTimeout(r, 2100));
+    t.equal(live.json().code, 0, 'a short session works at first');
+    await new Promise((r) => setTimeout(r, Math.max(unused.claims.exp, short.claims.exp) * 1000 + 1100 - Date.now()));
     const expired = await shortApp.inject({ method: 'GET', url: '/api/app/whoami/v1', headers: { 'x-session-id': short.token } });
     t.same(expired.json(), { code: 'session', description: 'Invalid or expired session' }, 'refused once expired');
     t.notOk(await shortCtx.store.collections.get(SESSIONS, short.claims.sid), 'the expired session is deleted when it is refused');
