@@ -19,6 +19,9 @@ import { managementPlugin } from '@shallot/management';
 import t from 'tap';
 import { freePort, isReady, start, waitFor } from './helpers/processes.js';
 
+// Real processes on a loaded machine: the three scenarios together can pass the suite's 180 s per file.
+t.setTimeout(420_000);
+
 // biome-ignore lint/suspicious/noExplicitAny: answers are checked field by field
 type Json = Record<string, any>;
 
