@@ -19,6 +19,9 @@ import { managementPlugin } from '@shallot/management';
 import t from 'tap';
 import { freePort, isReady, start, waitFor } from './helpers/processes.js';
 
+// Real processes on a loaded machine: the three scenarios together can pass the suite's 180 s per file.
+t.setTimeout(420_000);
+
 // biome-ignore lint/suspicious/noExplicitAny: answers are checked field by field
 type Json = Record<string, any>;
 
@@ -57,7 +60,8 @@ async function management(t: Parameters<typeof testContext>[0]) {
 async function runner(t: Parameters<typeof testContext>[0], ctx: ServiceContext, id: string, extra: Record<string, string> = {}) {
   const port = await freePort();
   const proc = start('services/job-runner/dist/main.js', envFor(ctx, { SHALLOT_SERVER_ID: id, SHALLOT_PORT: String(port), ...extra }), t);
-  await waitFor(() => isReady(`http://127.0.0.1:${port}`), `runner ${id} ready`, proc);
+  // Generous: a loaded 2-core machine takes a while to start a Node service.
+  await waitFor(() => isReady(`http://127.0.0.1:${port}`), `runner ${id} ready`, proc, 60_000);
   return proc;
 }
 
@@ -160,7 +164,7 @@ t.test('reliability: management killed during run_event leaves no orphan', async
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const mgmt = start('services/management/dist/main.js', envFor(ctx, { SHALLOT_PORT: String(port) }), t);
-  await waitFor(() => isReady(base), 'management ready', mgmt);
+  await waitFor(() => isReady(base), 'management ready', mgmt, 60_000);
   const login = (await (
     await fetch(`${base}/api/user/login`, {
       method: 'POST',
