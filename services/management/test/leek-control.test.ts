@@ -304,6 +304,7 @@ t.test('no broker configured: every control and broker call answers 501 501001 n
   const calls = [
     { method: 'POST', url: '/v1/control/tasks/t-failed/retry' },
     { method: 'POST', url: '/v1/control/tasks/t-queued/revoke-by-id', payload: {} },
+    { method: 'POST', url: '/v1/control/tasks/retry-by-query', payload: { query: {}, dry_run: true }, env: 'prod' },
     { method: 'POST', url: '/v1/control/tasks/celery_app.add/revoke-by-name', payload: {}, env: 'prod' },
     { method: 'GET', url: '/v1/broker/drift', env: 'prod' },
     { method: 'GET', url: '/v1/broker/queues' },
@@ -394,6 +395,63 @@ t.test(
     t.equal(code(await call(stranger, { method: 'POST', url: '/v1/control/tasks/t-failed/retry', app: 'billing' })), 404001, 'another org');
     t.equal(code(await call(undefined, { method: 'POST', url: '/v1/control/tasks/t-failed/retry', app: 'billing' })), 401003);
     t.equal(code(await call(owner, { method: 'POST', url: '/v1/control/tasks/t-failed/retry', app: 'nope' })), 404001, 'unknown app');
+
+    // Retry by query: the failed, rejected, revoked or critical tasks of the environment the query selects.
+    await task('bulk-1', { state: 'FAILED', args: '(3,)', app_env: 'bulk' });
+    await task('bulk-2', { state: 'REVOKED', args: '(4,)', app_env: 'bulk' });
+    await task('bulk-3', { state: 'SUCCEEDED', args: '(5,)', app_env: 'bulk' });
+    await task('bulk-4', { state: 'FAILED', args: '(6, ...', app_env: 'bulk' });
+    await task('bulk-5', { state: 'FAILED', args: '(7,)', app_env: 'bulk', name: 'celery_app.other' });
+    const selection = { query: { bool: { must: [{ term: { name: 'celery_app.add' } }] } } };
+    const dryRun = await call(colleague, {
+      method: 'POST',
+      url: '/v1/control/tasks/retry-by-query',
+      app: 'billing',
+      env: 'bulk',
+      payload: { query: selection, dry_run: true },
+    });
+    t.equal(dryRun.status, 200, JSON.stringify(dryRun.body));
+    t.same(
+      { ...dryRun.body, ineligible_tasks_ids: [...dryRun.body.ineligible_tasks_ids].sort() },
+      {
+        eligible_tasks_count: 2,
+        ineligible_tasks_count: 2,
+        ineligible_tasks_ids: ['bulk-3', 'bulk-4'],
+      },
+    );
+    const before = new Set(await client.keys('ran:*'));
+    const bulk = await call(colleague, {
+      method: 'POST',
+      url: '/v1/control/tasks/retry-by-query',
+      app: 'billing',
+      env: 'bulk',
+      payload: { query: selection, dry_run: false },
+    });
+    t.equal(bulk.status, 200, JSON.stringify(bulk.body));
+    t.match(bulk.body, {
+      succeeded_retries_count: 2,
+      failed_retries_count: 0,
+      failed_retries: [],
+      origin: /^shallot@control\.bulk-retry\./,
+    });
+    const sums = await until('both bulk retries to run', async () => {
+      const fresh = (await client.keys('ran:*')).filter((k) => !before.has(k));
+      return fresh.length >= 2 ? (await client.mget(...fresh)).sort() : undefined;
+    });
+    t.same(sums, ['3', '4'], 'add(3) and add(4) ran again; nothing else did');
+    const badQuery = await call(colleague, {
+      method: 'POST',
+      url: '/v1/control/tasks/retry-by-query',
+      app: 'billing',
+      env: 'bulk',
+      payload: { query: { query: { script: { source: 'x' } } }, dry_run: true },
+    });
+    t.equal(code(badQuery), 400002, 'an unsupported clause is refused');
+    t.equal(
+      code(await call(colleague, { method: 'POST', url: '/v1/control/tasks/retry-by-query', app: 'billing', payload: { query: {} } })),
+      400001,
+      'env header missing',
+    );
 
     // Revoke by id: the worker gets Celery's broadcast revoke and skips the task when its message arrives.
     const revokedId = '7f1c2a70-0000-4000-8000-00000000abcd';

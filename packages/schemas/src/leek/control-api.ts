@@ -97,6 +97,39 @@ export const leekTaskRetry = defineApi({
   response: Type.Object({ task_id: Type.String({ description: 'Id of the new task' }) }),
 });
 
+export const leekTaskRetryByQuery = defineApi({
+  name: 'leek_task_retry_by_query',
+  namespace: 'leek',
+  path: '/v1/control/tasks/retry-by-query',
+  methods: ['POST'],
+  service: 'management',
+  privilege: 'any',
+  summary:
+    'Send again every FAILED, REJECTED, REVOKED or CRITICAL task of the x-leek-app-env environment matching a search query (at most 10 000; dry_run: count them)',
+  params: Type.Object(
+    {
+      query: Type.Record(Type.String(), Type.Unknown(), {
+        description: 'A search body whose `query` (the /v1/search DSL subset) selects the tasks; {} = every task',
+      }),
+      dry_run: Type.Optional(Type.Boolean({ default: true })),
+    },
+    STRICT,
+  ),
+  response: Type.Union([
+    Type.Object({
+      eligible_tasks_count: Type.Integer(),
+      ineligible_tasks_count: Type.Integer(),
+      ineligible_tasks_ids: Type.Array(Type.String()),
+    }),
+    Type.Object({
+      succeeded_retries_count: Type.Integer(),
+      failed_retries_count: Type.Integer(),
+      failed_retries: Type.Array(Type.String({ description: 'Ids of tasks no queue on the broker took' })),
+      origin: Type.String({ description: 'The origin header of every task sent' }),
+    }),
+  ]),
+});
+
 const RevokeAnswer = Type.Object({
   acknowledged: Type.Boolean(),
   revocation_count: Type.Integer({ description: 'Task ids in the revoke command' }),
@@ -204,6 +237,7 @@ export const LEEK_CONTROL_API = [
   leekBrokerSet,
   leekBrokerUnset,
   leekTaskRetry,
+  leekTaskRetryByQuery,
   leekTaskRevokeById,
   leekTaskRevokeByName,
   leekBrokerDrift,

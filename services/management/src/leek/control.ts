@@ -5,15 +5,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { LEEK_CODES, LeekError } from '@shallot/core';
-import { UNREADY_TASK_STATES, isTerminalTaskState } from '@shallot/schemas';
-import { type CollectionRecord, LEEK_EVENTS_INDEX, type Store } from '@shallot/store';
-import { CeleryBroker, checkBrokerHost, parseBrokerUrl } from './celery-broker.js';
+import { RETRY_ALLOWED_TASK_STATES, UNREADY_TASK_STATES, isTerminalTaskState } from '@shallot/schemas';
+import { type CollectionRecord, LEEK_EVENTS_INDEX, LEEK_EVENTS_SPEC, type Query, type Store, fromDsl, resolveSpec } from '@shallot/store';
+import { CeleryBroker, type TaskMessage, checkBrokerHost, parseBrokerUrl } from './celery-broker.js';
 import { parsePythonLiteral } from './python-literal.js';
 
 /** Revoke-by-name sends at most this many ids in one command (as Leek's search size). */
 export const MAX_REVOKE_BY_NAME = 10_000;
+/** A bulk retry considers at most this many tasks (as Leek's search size). */
+export const MAX_RETRY_BY_QUERY = 10_000;
 /** Who the retried task says sent it (Celery's `origin` header; Leek says `leek@control`). */
-const ORIGIN = 'shallot@control';
+export const ORIGIN = 'shallot@control';
 /** Celery's default task exchange, for task documents that never recorded theirs. */
 const DEFAULT_EXCHANGE = 'celery';
 
@@ -109,11 +111,12 @@ function argumentsOf(doc: TaskDoc): { args: unknown[]; kwargs: Record<string, un
 }
 
 /**
- * Sends a finished task again under a new id (Celery message protocol 2, its stored name, args, kwargs, exchange and
- * routing key). 412 `412003` unless finished, 400 `400006` without a routing key, 400 `400004` for unreadable args.
+ * The message that sends a finished task again under a new id (Celery message protocol 2, its stored name, args,
+ * kwargs, exchange and routing key). 412 `412003` unless `allowed` holds its state, 400 `400006` without a routing key
+ * or name, 400 `400004` for unreadable args.
  */
-export async function retryTask(record: CollectionRecord, allow: string, doc: TaskDoc): Promise<{ task_id: string }> {
-  if (!isTerminalTaskState(doc.state)) {
+export function retryMessage(doc: TaskDoc, allowed: (state: unknown) => boolean, origin = ORIGIN): TaskMessage {
+  if (!allowed(doc.state)) {
     throw new LeekError('notRetryable', `Task ${String(doc.uuid)} is ${String(doc.state)}: only finished tasks can be retried`);
   }
   const routingKey = doc.routing_key;
@@ -144,11 +147,73 @@ export async function retryTask(record: CollectionRecord, allow: string, doc: Ta
     parent_id: parentId,
     argsrepr,
     kwargsrepr,
-    origin: ORIGIN,
+    origin,
     ignore_result: true,
   };
-  await withBroker(record, allow, (broker) => broker.sendTask({ exchange, routingKey, headers, args, kwargs, correlationId: taskId }));
-  return { task_id: taskId };
+  return { exchange, routingKey, headers, args, kwargs, correlationId: taskId };
+}
+
+/** Retries one finished task (any terminal state, as Leek's single retry). */
+export async function retryTask(record: CollectionRecord, allow: string, doc: TaskDoc): Promise<{ task_id: string }> {
+  const message = retryMessage(doc, isTerminalTaskState);
+  await withBroker(record, allow, (broker) => broker.sendTask(message));
+  return { task_id: message.correlationId };
+}
+
+const resolvedEvents = resolveSpec(LEEK_EVENTS_SPEC);
+
+/**
+ * Tasks of the environment matching a search body's `query` (the DSL subset `/v1/search` accepts), at most
+ * MAX_RETRY_BY_QUERY of them.
+ */
+export async function tasksByQuery(store: Store, scope: string, env: string, body: Record<string, unknown>): Promise<TaskDoc[]> {
+  const search = fromDsl({ query: body.query ?? { match_all: {} } }, resolvedEvents, { size: 0, from: 0 });
+  const must: Query[] = [{ term: { field: 'kind', value: 'task' } }, { term: { field: 'app_env', value: env } }];
+  if (search.request.query !== undefined) must.push(search.request.query);
+  const { hits } = await store.indexes.search(LEEK_EVENTS_INDEX, scope, { query: { bool: { must } }, limit: MAX_RETRY_BY_QUERY });
+  return hits;
+}
+
+export interface BulkRetryPlan {
+  eligible: Array<{ uuid: string; message: TaskMessage }>;
+  ineligible: string[];
+}
+
+/** Which tasks a bulk retry sends again: FAILED, REJECTED, REVOKED or CRITICAL ones, routable, with readable args. */
+export function planBulkRetry(docs: TaskDoc[], origin: string): BulkRetryPlan {
+  const plan: BulkRetryPlan = { eligible: [], ineligible: [] };
+  const allowed = (state: unknown) => RETRY_ALLOWED_TASK_STATES.has(state as never);
+  for (const doc of docs) {
+    try {
+      plan.eligible.push({ uuid: String(doc.uuid), message: retryMessage(doc, allowed, origin) });
+    } catch (error) {
+      if (!(error instanceof LeekError)) throw error;
+      plan.ineligible.push(String(doc.uuid));
+    }
+  }
+  return plan;
+}
+
+/** Sends every eligible task of the plan on one connection; a task no queue takes is a failed retry, not an error. */
+export async function runBulkRetry(
+  record: CollectionRecord,
+  allow: string,
+  plan: BulkRetryPlan,
+): Promise<{ succeeded: string[]; failed: string[] }> {
+  return withBroker(record, allow, async (broker) => {
+    const succeeded: string[] = [];
+    const failed: string[] = [];
+    for (const { uuid, message } of plan.eligible) {
+      try {
+        await broker.sendTask(message);
+        succeeded.push(uuid);
+      } catch (error) {
+        if (!(error instanceof LeekError) || error.code !== LEEK_CODES.notRoutable[0]) throw error;
+        failed.push(uuid);
+      }
+    }
+    return { succeeded, failed };
+  });
 }
 
 export interface Revocation {

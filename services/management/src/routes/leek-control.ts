@@ -3,6 +3,7 @@
  * the rest of what the Leek web client calls, with the spec's permission levels (§8: retry and revoke need
  * membership, purge needs an admin, the broker setting the owner).
  */
+import { randomUUID } from 'node:crypto';
 import {
   type Caller,
   LeekError,
@@ -21,6 +22,7 @@ import {
   leekBrokerSet,
   leekBrokerUnset,
   leekTaskRetry,
+  leekTaskRetryByQuery,
   leekTaskRevokeById,
   leekTaskRevokeByName,
   leekTransformsList,
@@ -36,9 +38,13 @@ import {
   checkRevocable,
   checkTaskId,
   checkTaskName,
+  ORIGIN,
   getTask,
   latestEventTimestamp,
+  planBulkRetry,
   retryTask,
+  runBulkRetry,
+  tasksByQuery,
   revocableTasksByName,
   revokeTasks,
   withBroker,
@@ -95,6 +101,23 @@ export function leekControlRoutes(ctx: ServiceContext) {
       const { record, scope } = await access(request, caller, 'member');
       brokerUrlOf(record);
       return retryTask(record, allow, await getTask(store, scope, uuid));
+    }),
+
+    implement(leekTaskRetryByQuery, async ({ params, caller, request }) => {
+      const env = envHeader(request);
+      const { record, scope } = await access(request, caller, 'member');
+      brokerUrlOf(record);
+      const origin = `${ORIGIN}.bulk-retry.${randomUUID()}`;
+      const plan = planBulkRetry(await tasksByQuery(store, scope, env, params.query), origin);
+      if (params.dry_run !== false) {
+        return {
+          eligible_tasks_count: plan.eligible.length,
+          ineligible_tasks_count: plan.ineligible.length,
+          ineligible_tasks_ids: plan.ineligible,
+        };
+      }
+      const { succeeded, failed } = await runBulkRetry(record, allow, plan);
+      return { succeeded_retries_count: succeeded.length, failed_retries_count: failed.length, failed_retries: failed, origin };
     }),
 
     implement(leekTaskRevokeById, async ({ params, caller, request }) => {
