@@ -3,6 +3,7 @@
 // password-protected redis-server, with every refusal: no broker (501), unreachable or wrong password, bad ids,
 // wrong task states, unreadable args, non-members and non-admins.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { USERS, hashPassword, userKey } from '@shallot/core';
 import { LEEK_APPLICATIONS, leekScope } from '@shallot/schemas';
 import { LEEK_EVENTS_INDEX } from '@shallot/store';
+import { connect as amqpConnect } from 'amqplib';
 import { Redis } from 'ioredis';
 import t, { type Test } from 'tap';
 import { type Answer, type Harness, harness } from './helpers.js';
@@ -81,7 +83,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 
 }
 
 /** A Celery worker (solo pool, queue `celery`) on the broker; ready once its mailbox listens for control commands. */
-async function celeryWorker(t: Test, brokerUrl: string, client: Redis): Promise<ChildProcess> {
+async function celeryWorker(t: Test, brokerUrl: string, client: Redis, queue = 'celery', resultUrl = brokerUrl): Promise<ChildProcess> {
   const worker = spawn(
     PYTHON,
     [
@@ -92,15 +94,19 @@ async function celeryWorker(t: Test, brokerUrl: string, client: Redis): Promise<
       'worker',
       '--pool=solo',
       '-Q',
-      'celery',
+      queue,
       '-n',
-      'w1@shallot-test',
+      `w1@${queue}`,
       '--without-gossip',
       '--without-mingle',
       '--without-heartbeat',
       '--loglevel=INFO',
     ],
-    { cwd: FIXTURES, env: { ...process.env, PYTHONPATH: FIXTURES, SHALLOT_TEST_BROKER_URL: brokerUrl }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      cwd: FIXTURES,
+      env: { ...process.env, PYTHONPATH: FIXTURES, SHALLOT_TEST_BROKER_URL: brokerUrl, SHALLOT_TEST_RESULT_URL: resultUrl },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   let log = '';
   worker.stdout?.on('data', (d) => (log += d));
@@ -111,6 +117,7 @@ async function celeryWorker(t: Test, brokerUrl: string, client: Redis): Promise<
   try {
     await until('the worker to listen', async () => {
       if (worker.exitCode !== null) throw new Error(`worker exited ${worker.exitCode}`);
+      if (brokerUrl.startsWith('amqp')) return / ready\./.test(log) ? true : undefined;
       const patterns = Number(await client.call('PUBSUB', 'NUMPAT'));
       const bound = await client.exists('_kombu.binding.celery');
       return patterns > 0 && bound > 0 ? true : undefined;
@@ -123,10 +130,10 @@ async function celeryWorker(t: Test, brokerUrl: string, client: Redis): Promise<
 }
 
 /** Queues tasks with Celery's own client (independent of the code under test). */
-function celeryClient(brokerUrl: string, script: string): void {
+function celeryClient(brokerUrl: string, script: string, resultUrl = brokerUrl): void {
   execFileSync(PYTHON, ['-c', `from celery_app import add\n${script}`], {
     cwd: FIXTURES,
-    env: { ...process.env, PYTHONPATH: FIXTURES, SHALLOT_TEST_BROKER_URL: brokerUrl },
+    env: { ...process.env, PYTHONPATH: FIXTURES, SHALLOT_TEST_BROKER_URL: brokerUrl, SHALLOT_TEST_RESULT_URL: resultUrl },
     stdio: 'pipe',
     timeout: 30_000,
   });
@@ -260,8 +267,7 @@ t.test('the broker setting: owner only, validated, its password never shown', as
   t.equal(code(await call(owner, { method: 'PUT', url: '/v1/applications/broker', app: 'nope', payload: { broker_url: url } })), 404001);
   const bad: Array<[unknown, RegExp]> = [
     ['not a url', /not a URL/],
-    ['amqp://guest:guest@127.0.0.1:5672//', /RabbitMQ brokers are not supported yet/],
-    ['http://127.0.0.1:6379', /redis:\/\/ or rediss:\/\//],
+    ['http://127.0.0.1:6379', /redis:\/\/, rediss:\/\/, amqp:\/\/ or amqps:\/\//],
     ['redis://127.0.0.1:6379/abc', /database number/],
     ['redis://127.0.0.1:6379/0?ssl=1', /query strings/],
     ['', /./],
@@ -586,4 +592,84 @@ t.test(
   },
 );
 
+const RABBITMQ = 'amqp://guest:guest@127.0.0.1:5672//';
+
+/** Why the RabbitMQ case cannot run here (Celery missing, or no RabbitMQ on 127.0.0.1:5672), or undefined. */
+async function rabbitMissing(): Promise<string | undefined> {
+  if (missing) return missing;
+  try {
+    const connection = await amqpConnect(RABBITMQ, { timeout: 3000 });
+    await connection.close();
+    return undefined;
+  } catch (error) {
+    return `no RabbitMQ at 127.0.0.1:5672 (guest/guest): ${(error as Error).message}`;
+  }
+}
+const noRabbit = await rabbitMissing();
+
+t.test('against a real Celery worker on RabbitMQ: retry, revoke, purge; queue listing is 501', { skip: noRabbit ?? false }, async (t) => {
+  const results = await ownRedis(t);
+  // Names of our own on the shared broker; removed after.
+  const queue = `shallot_test_${randomBytes(4).toString('hex')}`;
+  const idle = `${queue}_idle`;
+  t.teardown(async () => {
+    const connection = await amqpConnect(RABBITMQ);
+    const channel = await connection.createChannel();
+    for (const name of [queue, idle]) {
+      await channel.deleteQueue(name).catch(() => {});
+      await channel.deleteExchange(name).catch(() => {});
+    }
+    await connection.close().catch(() => {});
+  });
+  const { call, owner, colleague, task } = await world(t);
+  const set = await call(owner, { method: 'PUT', url: '/v1/applications/broker', app: 'billing', payload: { broker_url: RABBITMQ } });
+  t.equal(set.status, 200);
+  t.equal(set.body.broker_url, 'amqp://guest:****@127.0.0.1:5672//', 'password masked');
+  await celeryWorker(t, RABBITMQ, results.client, queue, results.url);
+
+  await task('r-failed', { state: 'FAILED', args: '(20,)', kwargs: "{'b': 22}", exchange: queue, routing_key: queue, queue });
+  const retried = await call(colleague, { method: 'POST', url: '/v1/control/tasks/r-failed/retry', app: 'billing' });
+  t.equal(retried.status, 200, JSON.stringify(retried.body));
+  t.equal(await until('the retried task to run', async () => (await results.client.get(`ran:${retried.body.task_id}`)) ?? undefined), '42');
+
+  await task('r-nowhere', { state: 'FAILED', args: '(1,)', exchange: queue, routing_key: 'nobody-listens' });
+  await task('r-noexchange', { state: 'FAILED', args: '(1,)', exchange: `${queue}_none`, routing_key: queue });
+  for (const id of ['r-nowhere', 'r-noexchange']) {
+    const res = await call(owner, { method: 'POST', url: `/v1/control/tasks/${id}/retry`, app: 'billing' });
+    t.equal(code(res), 400006, id);
+  }
+
+  const revokedId = randomUUID();
+  const controlId = randomUUID();
+  await task(revokedId, { state: 'QUEUED', args: '(1, 1)' });
+  const revoke = await call(colleague, { method: 'POST', url: `/v1/control/tasks/${revokedId}/revoke-by-id`, app: 'billing', payload: {} });
+  t.same(revoke.body, { acknowledged: true, revocation_count: 1 });
+  await new Promise((r) => setTimeout(r, 300));
+  celeryClient(
+    RABBITMQ,
+    `add.apply_async((1, 1), task_id='${revokedId}', queue='${queue}')\nadd.apply_async((6, 6), task_id='${controlId}', queue='${queue}')`,
+    results.url,
+  );
+  t.equal(await until('the task queued after it to run', async () => (await results.client.get(`ran:${controlId}`)) ?? undefined), '12');
+  t.equal(await results.client.get(`ran:${revokedId}`), null, 'the revoked task did not run');
+
+  const queues = await call(colleague, { method: 'GET', url: '/v1/broker/queues', app: 'billing' });
+  t.equal(queues.status, 501);
+  t.match(queues.body.error.reason, /management API/);
+
+  celeryClient(RABBITMQ, `add.apply_async((1, 1), queue='${idle}')\nadd.apply_async((2, 2), queue='${idle}')`, results.url);
+  t.equal(code(await call(colleague, { method: 'DELETE', url: `/v1/broker/queue/${idle}/purge`, app: 'billing' })), 401002);
+  t.same((await call(owner, { method: 'DELETE', url: `/v1/broker/queue/${idle}/purge`, app: 'billing' })).body, { purged: 2 });
+  t.equal(code(await call(owner, { method: 'DELETE', url: `/v1/broker/queue/${queue}_none/purge`, app: 'billing' })), 404004);
+
+  await call(owner, {
+    method: 'PUT',
+    url: '/v1/applications/broker',
+    app: 'billing',
+    payload: { broker_url: 'amqp://guest:wrong@127.0.0.1:5672//' },
+  });
+  t.equal(code(await call(owner, { method: 'POST', url: '/v1/control/tasks/r-failed/retry', app: 'billing' })), 401004, 'wrong password');
+});
+
 if (missing) t.comment(`Celery cases skipped: ${missing}`);
+if (noRabbit) t.comment(`RabbitMQ case skipped: ${noRabbit}`);

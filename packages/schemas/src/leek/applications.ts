@@ -65,7 +65,7 @@ export const LeekApplication = Type.Object(
     fo_triggers: Type.Array(LeekTrigger),
     admins: Type.Optional(Type.Array(LeekAdmin)),
     broker_url: Type.Optional(
-      Type.String({ description: 'The Celery broker control and broker calls use (redis://); its password is shown as ****' }),
+      Type.String({ description: 'The Celery broker control and broker calls use (redis:// or amqp://); its password is shown as ****' }),
     ),
   },
   { $id: 'LeekApplication' },
@@ -118,13 +118,13 @@ export const LeekDeadLetter = Type.Object({
 });
 export type LeekDeadLetter = Static<typeof LeekDeadLetter>;
 
-/** `PUT /v1/applications/broker` body: the app's Celery broker (Redis transport: `redis://[:password@]host[:port][/db]`). */
+/** `PUT /v1/applications/broker` body: the app's Celery broker, `redis://[:password@]host[:port][/db]` or `amqp://user:password@host[:port]/vhost`. */
 export const LeekBrokerBody = Type.Object(
   {
     broker_url: Type.String({
       minLength: 1,
       maxLength: 2048,
-      description: 'redis:// or rediss:// URL of the Celery broker, as in the workers’ broker_url',
+      description: 'redis://, rediss://, amqp:// or amqps:// URL of the Celery broker, as in the workers’ broker_url',
     }),
   },
   STRICT,

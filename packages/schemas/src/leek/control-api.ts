@@ -60,7 +60,8 @@ export const leekBrokerSet = defineApi({
   methods: ['PUT'],
   service: 'management',
   privilege: 'any',
-  summary: 'Owner: set the Celery broker of the app (redis:// or rediss://; internal hosts need SHALLOT_BROKER_ALLOW); answers the app',
+  summary:
+    'Owner: set the Celery broker of the app (redis://, rediss://, amqp:// or amqps://; internal hosts need SHALLOT_BROKER_ALLOW); answers the app',
   params: LeekBrokerBody,
   response: LeekApplication,
 });
@@ -213,7 +214,7 @@ export const leekBrokerQueues = defineApi({
   methods: ['GET'],
   service: 'management',
   privilege: 'any',
-  summary: 'Queues bound on the app’s broker with their lengths (hide_pid_boxes=true leaves out control mailboxes)',
+  summary: 'Queues bound on the app’s Redis broker with their lengths (hide_pid_boxes=true leaves out control mailboxes); 501 on RabbitMQ',
   params: Type.Object({ hide_pid_boxes: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])) }, STRICT),
   response: Type.Array(LeekBrokerQueue),
 });

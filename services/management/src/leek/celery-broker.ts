@@ -1,6 +1,6 @@
 /**
- * An application's Celery broker, spoken to the way Celery's own transport (kombu's Redis transport) does, so workers
- * take what Shallot sends as if a Celery client had sent it:
+ * An application's Celery broker, spoken to the way Celery's own transports do, so workers take what Shallot sends as
+ * if a Celery client had sent it. Redis here (RabbitMQ in amqp-broker.ts):
  * - a task goes on the list of every queue bound to its exchange with its routing key (bindings are the
  *   `_kombu.binding.<exchange>` sets, members `routing_key SEP pattern SEP queue`), as a kombu message envelope whose
  *   body is base64 JSON (Celery message protocol 2: `[args, kwargs, embed]`, the task in the headers);
@@ -14,6 +14,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { LeekError, forbiddenAddressReason, parseWebhookAllowList } from '@shallot/core';
 import { Redis } from 'ioredis';
+import { AmqpBroker } from './amqp-broker.js';
 
 /** Connect, and each command, may take this long before the broker counts as unreachable. @default 3 s */
 export const BROKER_TIMEOUT_MS = 3000;
@@ -22,17 +23,20 @@ const SEP = '\x06\x16';
 /** kombu's Redis priority steps: a message of priority p > 0 goes on `<queue>SEP<step>`. */
 const PRIORITY_STEPS = [0, 3, 6, 9] as const;
 /** Celery's `control_exchange` default: mailboxes are bound to `celery.pidbox`. */
-const CONTROL_EXCHANGE = 'celery.pidbox';
+export const CONTROL_EXCHANGE = 'celery.pidbox';
 /** A revoke command is dropped by workers that get it later than this. @default 300 s (as Leek sets it) */
-const CONTROL_EXPIRES_S = 300;
+export const CONTROL_EXPIRES_S = 300;
 /** Binding sets read at most (a broker with more exchanges than this is not one the queues page can show). */
 const MAX_BINDINGS = 1000;
 
 export interface BrokerSettings {
+  kind: 'redis' | 'amqp';
   url: URL;
   host: string;
   port: number;
   db: number;
+  /** RabbitMQ virtual host (`/` when the URL's path is empty or `/`). */
+  vhost: string;
   tls: boolean;
   username?: string;
   password?: string;
@@ -42,7 +46,10 @@ const invalid = (reason: string): never => {
   throw new LeekError('invalid', `broker_url: ${reason}`);
 };
 
-/** Checks a broker URL as Celery's Redis transport reads it: `redis[s]://[[user]:password@]host[:port][/db]`. */
+/**
+ * Checks a broker URL as Celery reads it: `redis[s]://[[user]:password@]host[:port][/db]` or
+ * `amqp[s]://[user:password@]host[:port][/vhost]` (`pyamqp://` is amqp).
+ */
 export function parseBrokerUrl(text: string): BrokerSettings {
   let url: URL;
   try {
@@ -50,21 +57,29 @@ export function parseBrokerUrl(text: string): BrokerSettings {
   } catch {
     return invalid('not a URL');
   }
-  if (url.protocol === 'amqp:' || url.protocol === 'amqps:' || url.protocol === 'pyamqp:') {
-    invalid('RabbitMQ brokers are not supported yet; control and broker calls work with a Redis broker (redis:// or rediss://)');
-  }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') invalid('use a redis:// or rediss:// URL');
+  const amqp = url.protocol === 'amqp:' || url.protocol === 'amqps:' || url.protocol === 'pyamqp:';
+  if (!amqp && url.protocol !== 'redis:' && url.protocol !== 'rediss:') invalid('use a redis://, rediss://, amqp:// or amqps:// URL');
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (host === '') invalid('the URL has no host');
   if (url.search !== '' || url.hash !== '') invalid('query strings and fragments are not supported');
   const path = url.pathname.replace(/^\//, '');
-  if (path !== '' && !/^\d{1,4}$/.test(path)) invalid('the path must be a database number (/0 to /9999)');
+  let db = 0;
+  let vhost = '/';
+  if (amqp) {
+    if (path !== '') vhost = decodeURIComponent(path);
+  } else {
+    if (path !== '' && !/^\d{1,4}$/.test(path)) invalid('the path must be a database number (/0 to /9999)');
+    if (path !== '') db = Number(path);
+  }
+  const tls = url.protocol === 'rediss:' || url.protocol === 'amqps:';
   const settings: BrokerSettings = {
+    kind: amqp ? 'amqp' : 'redis',
     url,
     host,
-    port: url.port === '' ? 6379 : Number(url.port),
-    db: path === '' ? 0 : Number(path),
-    tls: url.protocol === 'rediss:',
+    port: url.port !== '' ? Number(url.port) : amqp ? (tls ? 5671 : 5672) : 6379,
+    db,
+    vhost,
+    tls,
   };
   if (url.username !== '') settings.username = decodeURIComponent(url.username);
   if (url.password !== '') settings.password = decodeURIComponent(url.password);
@@ -139,17 +154,44 @@ export interface QueueInfo {
   fanout: boolean;
 }
 
-/** One connection to an app's broker; close it when done. */
-export class CeleryBroker {
+/** One connection to an app's broker, whichever transport; close it when done. */
+export interface CeleryBroker {
+  /** Queues a task message; answers the queues it went to (400 `400006` when none would take it). */
+  sendTask(message: TaskMessage): Promise<string[]>;
+  /** Broadcasts a control command to every worker's mailbox; answers how many receivers got it (-1: not known). */
+  broadcast(method: string, args: Record<string, unknown>): Promise<number>;
+  /** Queues with their waiting messages. */
+  queues(): Promise<QueueInfo[]>;
+  /** Deletes the waiting messages of a queue; undefined when there is no such queue. */
+  purge(queue: string): Promise<number | undefined>;
+  close(): void;
+}
+
+/** The reason a connection failed, as the API says it: 401 `401004` for refused credentials, else 503 `503002`. */
+export function connectError(settings: BrokerSettings, message: string): LeekError {
+  if (/NOAUTH|WRONGPASS|invalid password|invalid username|ACCESS.REFUSED|403/i.test(message)) {
+    return new LeekError('brokerAccessRefused', `The broker at ${settings.host}:${settings.port} refused the credentials`);
+  }
+  return new LeekError('brokerUnreachable', `The broker at ${settings.host}:${settings.port} is not reachable: ${message}`);
+}
+
+/** Connects to an app's broker (bounded), Redis or RabbitMQ by the URL's scheme. */
+export async function openBroker(brokerUrl: string, allow: string, timeoutMs = BROKER_TIMEOUT_MS): Promise<CeleryBroker> {
+  const settings = parseBrokerUrl(brokerUrl);
+  const address = await checkBrokerHost(settings, allow);
+  if (settings.kind === 'amqp') return AmqpBroker.open(settings, address, timeoutMs);
+  return RedisBroker.open(settings, address, timeoutMs);
+}
+
+/** Celery's Redis transport (kombu `redis://`). */
+export class RedisBroker implements CeleryBroker {
   private constructor(
     private readonly redis: Redis,
     private readonly db: number,
   ) {}
 
   /** Connects (bounded): 503 `503002` when unreachable, 401 `401004` when the broker refuses the credentials. */
-  static async open(brokerUrl: string, allow: string, timeoutMs = BROKER_TIMEOUT_MS): Promise<CeleryBroker> {
-    const settings = parseBrokerUrl(brokerUrl);
-    const address = await checkBrokerHost(settings, allow);
+  static async open(settings: BrokerSettings, address: string, timeoutMs: number): Promise<RedisBroker> {
     const redis = new Redis({
       host: address,
       port: settings.port,
@@ -174,13 +216,9 @@ export class CeleryBroker {
       await redis.ping();
     } catch (error) {
       redis.disconnect();
-      const message = reason ?? (error instanceof Error ? error.message : String(error));
-      if (/NOAUTH|WRONGPASS|invalid password|invalid username/i.test(message)) {
-        throw new LeekError('brokerAccessRefused', `The broker at ${settings.host}:${settings.port} refused the credentials`);
-      }
-      throw new LeekError('brokerUnreachable', `The broker at ${settings.host}:${settings.port} is not reachable: ${message}`);
+      throw connectError(settings, reason ?? (error instanceof Error ? error.message : String(error)));
     }
-    return new CeleryBroker(redis, settings.db);
+    return new RedisBroker(redis, settings.db);
   }
 
   close(): void {

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { LEEK_CODES, LeekError } from '@shallot/core';
 import { RETRY_ALLOWED_TASK_STATES, UNREADY_TASK_STATES, isTerminalTaskState } from '@shallot/schemas';
 import { type CollectionRecord, LEEK_EVENTS_INDEX, LEEK_EVENTS_SPEC, type Query, type Store, fromDsl, resolveSpec } from '@shallot/store';
-import { CeleryBroker, type TaskMessage, checkBrokerHost, parseBrokerUrl } from './celery-broker.js';
+import { type CeleryBroker, type TaskMessage, checkBrokerHost, openBroker, parseBrokerUrl } from './celery-broker.js';
 import { parsePythonLiteral } from './python-literal.js';
 
 /** Revoke-by-name sends at most this many ids in one command (as Leek's search size). */
@@ -70,7 +70,7 @@ export async function checkBrokerSetting(url: string, allow: string): Promise<vo
 
 /** Opens the app's broker, runs `work`, closes it. */
 export async function withBroker<T>(record: CollectionRecord, allow: string, work: (broker: CeleryBroker) => Promise<T>): Promise<T> {
-  const broker = await CeleryBroker.open(brokerUrlOf(record), allow);
+  const broker = await openBroker(brokerUrlOf(record), allow);
   try {
     return await work(broker);
   } finally {
