@@ -578,6 +578,9 @@ t.test(
     );
     await client.set('not-a-queue', 'x');
     t.equal(code(await call(owner, { method: 'DELETE', url: '/v1/broker/queue/not-a-queue/purge', app: 'billing' })), 404004);
+    await task('t-anon-key', { state: 'FAILED', args: '(1,)', exchange: '', routing_key: 'not-a-queue' });
+    const anon = await call(owner, { method: 'POST', url: '/v1/control/tasks/t-anon-key/retry', app: 'billing' });
+    t.equal(code(anon), 400006, 'the default exchange only reaches queues a worker declared');
     t.equal(await client.get('not-a-queue'), 'x', 'other keys of the broker are never touched');
 
     // Drift: the newest indexed event of the environment; Redis has no event queue to measure.

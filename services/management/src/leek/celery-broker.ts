@@ -254,9 +254,13 @@ export class RedisBroker implements CeleryBroker {
    */
   async sendTask(message: TaskMessage): Promise<string[]> {
     return this.run('queuing the task', async () => {
+      // The default exchange ("") names the queue itself; it must be one a worker declared (bound somewhere), so a
+      // routing key recorded by an agent can never make this write to another key of the broker.
       const queues =
         message.exchange === ''
-          ? [message.routingKey]
+          ? (await this.queues()).some((q) => q.name === message.routingKey && !q.fanout)
+            ? [message.routingKey]
+            : []
           : [...new Set((await this.bindings(message.exchange)).filter(([rk]) => rk === message.routingKey).map(([, , q]) => q))];
       if (queues.length === 0 || queues.some((q) => q === '')) {
         throw new LeekError(
