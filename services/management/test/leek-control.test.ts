@@ -151,6 +151,8 @@ async function user(h: Harness, username: string, email: string): Promise<Who> {
     username,
     full_name: username,
     email,
+    // Orgs derive from the administrator-confirmed address.
+    verified_email: email.toLowerCase(),
     active: true,
     password: await PASSWORD_HASH,
     privileges: {},
