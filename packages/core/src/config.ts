@@ -46,6 +46,8 @@ const SETTINGS = {
   webhookAllow: { env: 'SHALLOT_WEBHOOK_ALLOW', schema: Type.String(), default: '' },
   smtpUrl: { env: 'SHALLOT_SMTP_URL', schema: Type.String(), default: '' },
   mailFrom: { env: 'SHALLOT_MAIL_FROM', schema: Type.String(), default: 'shallot@localhost' },
+  /** Internal hosts, IPs or CIDRs a task-monitor app's Celery broker may be on (brokers are usually internal). */
+  brokerAllow: { env: 'SHALLOT_BROKER_ALLOW', schema: Type.String(), default: '' },
   agentSecret: { env: 'SHALLOT_AGENT_SECRET', schema: Type.String(), default: '' },
   agentSecretOrg: { env: 'SHALLOT_AGENT_SECRET_ORG', schema: Type.String(), default: '' },
   leekAutoCreateApps: { env: 'SHALLOT_LEEK_AUTO_CREATE_APPS', schema: Type.Boolean(), default: false },

@@ -85,9 +85,26 @@ export function leekAppHeader(request: FastifyRequest): string {
   return app;
 }
 
-/** A stored application as the API shows it: the record without the store's bookkeeping. */
+/** A URL as answers show it: its password (if any) replaced by `****`; an unparsable one entirely. */
+export function maskUrlPassword(text: string): string {
+  try {
+    const url = new URL(text);
+    if (url.password !== '') url.password = '****';
+    return url.href;
+  } catch {
+    return '****';
+  }
+}
+
+/**
+ * A stored application as the API shows it: the record without the store's bookkeeping, the broker password masked
+ * (every member of the org can list apps). Code that connects to the broker reads the record itself.
+ */
 export function applicationOf(record: CollectionRecord): LeekApplication {
   const { id: _id, revision: _revision, created: _created, modified: _modified, ...app } = record;
+  // An unset broker is stored as null (a partial update cannot remove a field on every engine).
+  if (typeof app.broker_url === 'string') app.broker_url = maskUrlPassword(app.broker_url);
+  else delete app.broker_url;
   return app as unknown as LeekApplication;
 }
 

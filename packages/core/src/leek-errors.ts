@@ -19,6 +19,16 @@ export const LEEK_CODES = {
   appExists: [412001, 412, 'Application already exists'],
   unavailable: [503001, 503, 'Search backend unavailable'],
   internal: [500001, 500, 'Unhandled error'],
+  // Control and broker calls (Leek's own codes where it has one).
+  taskNotFound: [404001, 404, 'Task does not exist'],
+  malformedArgs: [400004, 400, 'Malformed args or kwargs'],
+  notRoutable: [400006, 400, 'Task not routable'],
+  brokerAccessRefused: [401004, 401, 'Access refused to broker'],
+  notRetryable: [412003, 412, 'Task not retryable'],
+  notRevocable: [412004, 412, 'Task(s) not revocable'],
+  queueNotFound: [404004, 404, 'Queue does not exist'],
+  brokerUnreachable: [503002, 503, 'Broker not reachable'],
+  noBroker: [501001, 501, 'No broker configured'],
 } as const satisfies Record<string, readonly [number, number, string]>;
 
 export type LeekErrorName = keyof typeof LEEK_CODES;
@@ -63,7 +73,8 @@ export function toLeekError(error: unknown): LeekError {
 
 export function leekErrorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const leek = toLeekError(error);
-  if (leek.statusCode >= 500 && leek.code !== LEEK_CODES.unavailable[0]) request.log.error({ err: error }, 'request failed');
+  // Unavailable backends and brokers (503) and an unconfigured broker (501) are the caller's to fix, not a fault here.
+  if (leek.statusCode === 500) request.log.error({ err: error }, 'request failed');
   return reply
     .status(leek.statusCode)
     .type('application/json; charset=utf-8')

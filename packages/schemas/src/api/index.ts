@@ -1,6 +1,7 @@
 /** Every API descriptor of the suite, in one list: the gateway, the services and the docs read it. */
 import type { ApiDescriptor } from '../descriptor.js';
 import { LEEK_APPLICATION_API } from '../leek/applications-api.js';
+import { LEEK_CONTROL_API } from '../leek/control-api.js';
 import { LEEK_EVENTS_API } from '../leek/events-api.js';
 import { LEEK_SEARCH_API } from '../leek/search-api.js';
 import { categoriesApi } from './categories.js';
@@ -53,4 +54,5 @@ export const API: readonly ApiDescriptor[] = [
   ...LEEK_EVENTS_API,
   ...LEEK_APPLICATION_API,
   ...LEEK_SEARCH_API,
+  ...LEEK_CONTROL_API,
 ];

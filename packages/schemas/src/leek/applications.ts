@@ -64,6 +64,9 @@ export const LeekApplication = Type.Object(
     created_at: Type.Integer({ description: 'Epoch ms' }),
     fo_triggers: Type.Array(LeekTrigger),
     admins: Type.Optional(Type.Array(LeekAdmin)),
+    broker_url: Type.Optional(
+      Type.String({ description: 'The Celery broker control and broker calls use (redis:// or amqp://); its password is shown as ****' }),
+    ),
   },
   { $id: 'LeekApplication' },
 );
@@ -114,3 +117,16 @@ export const LeekDeadLetter = Type.Object({
   document: Type.Unknown({ description: 'The element as received' }),
 });
 export type LeekDeadLetter = Static<typeof LeekDeadLetter>;
+
+/** `PUT /v1/applications/broker` body: the app's Celery broker, `redis://[:password@]host[:port][/db]` or `amqp://user:password@host[:port]/vhost`. */
+export const LeekBrokerBody = Type.Object(
+  {
+    broker_url: Type.String({
+      minLength: 1,
+      maxLength: 2048,
+      description: 'redis://, rediss://, amqp:// or amqps:// URL of the Celery broker, as in the workers’ broker_url',
+    }),
+  },
+  STRICT,
+);
+export type LeekBrokerBody = Static<typeof LeekBrokerBody>;

@@ -6,3 +6,4 @@ export * from './applications.js';
 export * from './applications-api.js';
 export * from './events-api.js';
 export * from './search-api.js';
+export * from './control-api.js';

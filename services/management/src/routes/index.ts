@@ -6,6 +6,7 @@ import { definitionRoutes } from './definitions.js';
 import { echoRoutes } from './echo.js';
 import { globalStateRoutes } from './global-state.js';
 import { eventRoutes } from './events.js';
+import { leekControlRoutes } from './leek-control.js';
 import { roleRoutes } from './roles.js';
 import { type IdentityOptions, identityRoutes } from './identities.js';
 import { tagRoutes } from './tags.js';
@@ -21,5 +22,6 @@ export function managementRoutes(ctx: ServiceContext, options: IdentityOptions =
     ...tagRoutes(ctx),
     ...roleRoutes(ctx),
     ...applicationRoutes(ctx),
+    ...leekControlRoutes(ctx),
   ];
 }
