@@ -82,7 +82,7 @@ export class EsIndexes implements Indexes {
   async ensure(spec: IndexSpec): Promise<void> {
     const resolved = resolveSpec(spec);
     const base = this.#base(resolved.name);
-    const mappings = indexMappings(resolved);
+    const mappings = indexMappings(resolved, this.#es.client);
     await this.#es.call(`put index template ${base}`, () =>
       this.#es.client.indices.putIndexTemplate({
         name: base,
@@ -174,7 +174,7 @@ export class EsIndexes implements Indexes {
       return doc;
     }
     const response = await this.#es.call(`merge "${merge.name}" into ${name}`, () =>
-      this.#es.client.update<Record<string, unknown>, Record<string, never>, Doc>({
+      this.#es.client.update<Doc>({
         index: name,
         id,
         script: { id: this.scriptId(merge.name), params: { incoming: doc } },
@@ -243,7 +243,7 @@ export class EsIndexes implements Indexes {
       const last = chunk === chunks - 1;
       const response = await this.#es.call(`bulk upsert into ${name}`, () =>
         this.#es.client.bulk({
-          operations: operations as estypes.BulkOperationContainer[],
+          operations,
           refresh: last && chunks === 1 ? this.#es.refresh : false,
         }),
       );
@@ -298,7 +298,7 @@ export class EsIndexes implements Indexes {
     const aggs = request.aggs === undefined ? undefined : checkAggs(request.aggs, resolved);
     const { offset, limit } = checkPage(request.offset, request.limit);
     const response = await this.#es.call(`search ${name}`, () =>
-      this.#es.client.search<Doc, Record<string, estypes.AggregationsAggregate>>({
+      this.#es.client.search<Doc>({
         index: name,
         query: compileQuery(query, resolved),
         sort: compileSort(sort, resolved),
@@ -307,7 +307,7 @@ export class EsIndexes implements Indexes {
         track_total_hits: true,
         ignore_unavailable: true,
         allow_no_indices: true,
-        ...(aggs === undefined ? {} : { aggs: compileAggs(aggs, resolved) }),
+        ...(aggs === undefined ? {} : { aggs: compileAggs(aggs, resolved, this.#es.client.aggsDialect) }),
       }),
     );
     const result: SearchResult = {
@@ -336,7 +336,7 @@ export class EsIndexes implements Indexes {
     checkPage(body.from, body.size);
     const response = await this.#es.call(`search ${name}`, () =>
       this.#es.client.search({
-        ...(body as estypes.SearchRequest),
+        ...body,
         index: name,
         track_total_hits: true,
         ignore_unavailable: true,
