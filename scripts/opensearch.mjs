@@ -109,7 +109,12 @@ export async function startOpenSearch({ nodes = NODES, heapMb = HEAP_MB, log = (
     { stdio: ['pipe', out, out] },
   );
   let exited = false;
-  const exit = new Promise((resolve) => child.once('exit', (code, signal) => resolve((exited = true) && { code, signal })));
+  const exit = new Promise((resolve) =>
+    child.once('exit', (code, signal) => {
+      exited = true;
+      resolve({ code, signal });
+    }),
+  );
   const url = `http://127.0.0.1:${base + 1}`;
   const stop = async () => {
     if (!exited) {

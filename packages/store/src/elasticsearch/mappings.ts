@@ -50,6 +50,15 @@ export function indexMappings(resolved: ResolvedSpec, client: Pick<ClusterClient
 /** Collections are schemaless: strings become keywords so `where` filters match exactly. */
 export const COLLECTION_MAPPINGS: estypes.MappingTypeMapping = {
   dynamic_templates: [
+    // Below the top level (lists of parameters, settings objects) one field may hold strings in one element and numbers
+    // in another, which sqlite stores as given: keep every nested scalar a keyword so no record is refused for it.
+    ...(['string', 'long', 'double', 'boolean'] as const).map((type) => ({
+      [`nested_${type}s_as_keywords`]: {
+        path_match: '*.*',
+        match_mapping_type: type,
+        mapping: { type: 'keyword' as const, ignore_above: KEYWORD_IGNORE_ABOVE },
+      },
+    })),
     { strings_as_keywords: { match_mapping_type: 'string', mapping: { type: 'keyword', ignore_above: KEYWORD_IGNORE_ABOVE } } },
   ],
   properties: {
