@@ -4,7 +4,7 @@ import { type IncomingMessage, type ServerResponse, createServer, request } from
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import { BULK_CHUNK_BYTES, chunkDocs } from '../../src/elasticsearch/indexes.js';
-import { type Store, openStore } from '../../src/index.js';
+import { ElasticsearchStore, type Store, openStore } from '../../src/index.js';
 
 t.test('chunkDocs: at most maxDocs documents and about maxBytes per chunk, order kept', async (t) => {
   const docs = Array.from({ length: 10 }, (_, i) => ({ id: String(i), pad: 'x'.repeat(90) }));
@@ -64,20 +64,13 @@ t.test(
       maxRetries: 0,
     });
     t.teardown(async () => {
-      const client = (await openStore({ engine: 'opensearch', url, prefix })) as Store & {
-        client: {
-          indices: {
-            names(p: string): Promise<string[]>;
-            delete(p: { index: string[] }): Promise<void>;
-            deleteIndexTemplate(p: { name: string }): Promise<void>;
-          };
-        };
-        close(): Promise<void>;
-      };
-      const names = await client.client.indices.names(`${prefix}*`);
-      if (names.length > 0) await client.client.indices.delete({ index: names });
-      await client.client.indices.deleteIndexTemplate({ name: `${prefix}*` }).catch(() => undefined);
-      await client.close();
+      const cleaner = await openStore({ engine: 'opensearch', url, prefix });
+      if (cleaner instanceof ElasticsearchStore) {
+        const names = await cleaner.client.indices.names(`${prefix}*`);
+        if (names.length > 0) await cleaner.client.indices.delete({ index: names });
+        await cleaner.client.indices.deleteIndexTemplate({ name: `${prefix}*` }).catch(() => undefined);
+      }
+      await cleaner.close();
       await store.close();
     });
     await store.indexes.ensure({ name: 'bp', fields: { n: 'number' } });
