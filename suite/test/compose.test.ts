@@ -107,8 +107,24 @@ t.before(async () => {
 t.test('compose: docker-compose accepts the file', async (t) => {
   const { stdout } = await compose(['config', '--services'], cleanEnv({ SHALLOT_SECRET_KEY: SECRET }));
   const names = stdout.split('\n').filter(Boolean).sort();
-  t.same(names, ['elasticsearch', 'gateway', 'ingest', 'job-runner', 'management', 'redis', 'search']);
+  // opensearch is listed with its profile (docker-compose lists profiled services; `up` starts them only with the profile).
+  t.same(names, ['elasticsearch', 'gateway', 'ingest', 'job-runner', 'management', 'opensearch', 'redis', 'search']);
   t.type(config.services, 'object', 'the resolved file parses as YAML');
+});
+
+t.test('compose: the opensearch profile adds an OpenSearch node that SHALLOT_STORE=opensearch uses', async (t) => {
+  const env = cleanEnv({ SHALLOT_SECRET_KEY: SECRET, SHALLOT_STORE: 'opensearch' });
+  const { stdout: services } = await compose(['--profile', 'opensearch', 'config', '--services'], env);
+  t.ok(services.split('\n').includes('opensearch'), 'the profile lists the opensearch service');
+  const { stdout } = await compose(['--profile', 'opensearch', 'config'], env);
+  const withProfile = parse(stdout) as ComposeFile;
+  t.match(withProfile.services.opensearch?.image, /^opensearchproject\/opensearch:2\.\d+\.\d+$/);
+  t.ok(withProfile.services.opensearch?.healthcheck?.test, 'opensearch has a healthcheck');
+  for (const name of Object.keys(SERVICES)) {
+    const vars = environment(withProfile.services[name] ?? {});
+    t.equal(vars.SHALLOT_STORE, 'opensearch', `${name} uses the opensearch store`);
+    t.equal(vars.OPENSEARCH_URL, 'http://opensearch:9200', `${name} reaches opensearch`);
+  }
 });
 
 t.test('compose: without SHALLOT_SECRET_KEY the file refuses to resolve', async (t) => {

@@ -1,23 +1,31 @@
 /**
  * The task monitor end to end, as an operator and an agent use it: the whole suite on one port, real HTTP, real
- * Redis, a real SQLite file, the job-runner delivering to a Slack receiver on loopback.
+ * Redis, the job-runner delivering to a Slack receiver on loopback; on a real SQLite file, and on OpenSearch (Painless
+ * merges, the cluster's search and aggregations) when OPENSEARCH_URL is set (scripts/test.mjs starts one).
  */
 import type { AddressInfo } from 'node:net';
-import { testContext, webHookReceiver } from '@shallot/core/testing';
-import t from 'tap';
+import { type TestStoreEngine, testContext, testStoreEngines, webHookReceiver } from '@shallot/core/testing';
+import t, { type Test } from 'tap';
 import { LIFECYCLE, RETRIES, RETRY_TASK_ID, TASK_ID, WORKER, WORKER_ID } from '../../services/ingest/test/fixtures/agent.js';
 import { buildSuite } from '../src/suite.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: answers are checked field by field
 type Json = Record<string, any>;
 
-t.test('task monitor: create an app, ingest an agent conversation, search it, and get one Slack message per transition', async (t) => {
+for (const store of testStoreEngines()) {
+  t.test(
+    `${store.engine}: task monitor: create an app, ingest an agent conversation, search it, and get one Slack message per transition`,
+    (t) => endToEnd(t, store),
+  );
+}
+
+async function endToEnd(t: Test, store: TestStoreEngine): Promise<void> {
   const receiver = await webHookReceiver(t);
   const slackPath = '/services/T000/B000/XXXX';
   const slackUrl = receiver.url(slackPath);
   const slackMessages = (): Json[] => receiver.at(slackPath).map((r) => JSON.parse(r.body) as Json);
 
-  const ctx = await testContext(t, { webhookAllow: '127.0.0.1', publicUrl: 'https://shallot.example' });
+  const ctx = await testContext(t, { webhookAllow: '127.0.0.1', publicUrl: 'https://shallot.example', ...store.overrides(t) });
   const suite = await buildSuite(ctx);
   await suite.listen({ host: '127.0.0.1', port: 0 });
   t.teardown(() => suite.close());
@@ -106,4 +114,4 @@ t.test('task monitor: create an app, ingest an agent conversation, search it, an
     texts.every((m) => m.includes('billing') && m.includes('prod')),
     'each names the app and env',
   );
-});
+}

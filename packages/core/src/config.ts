@@ -9,10 +9,11 @@ const SETTINGS = {
   dataDir: { env: 'SHALLOT_DATA_DIR', schema: Type.String({ minLength: 1 }), default: './data' },
   store: {
     env: 'SHALLOT_STORE',
-    schema: Type.Union([Type.Literal('sqlite'), Type.Literal('elasticsearch')]),
+    schema: Type.Union([Type.Literal('sqlite'), Type.Literal('elasticsearch'), Type.Literal('opensearch')]),
     default: 'sqlite',
   },
   elasticsearchUrl: { env: 'ELASTICSEARCH_URL', schema: Type.String(), default: '' },
+  opensearchUrl: { env: 'OPENSEARCH_URL', schema: Type.String(), default: '' },
   elasticsearchPrefix: { env: 'SHALLOT_ES_PREFIX', schema: Type.String({ pattern: '^[a-z0-9_-]*$' }), default: 'shallot-' },
   redisUrl: { env: 'REDIS_URL', schema: Type.String(), default: '' },
   redisPrefix: { env: 'SHALLOT_REDIS_PREFIX', schema: Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }), default: 'shallot' },

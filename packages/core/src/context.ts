@@ -41,6 +41,11 @@ export async function openStoreFor(config: Config): Promise<Store> {
     if (!config.elasticsearchUrl) throw new Error('SHALLOT_STORE=elasticsearch needs ELASTICSEARCH_URL');
     return openStore({ engine: 'elasticsearch', url: config.elasticsearchUrl, prefix: config.elasticsearchPrefix });
   }
+  if (config.store === 'opensearch') {
+    if (!config.opensearchUrl) throw new Error('SHALLOT_STORE=opensearch needs OPENSEARCH_URL');
+    // SHALLOT_ES_PREFIX names the indices on either product.
+    return openStore({ engine: 'opensearch', url: config.opensearchUrl, prefix: config.elasticsearchPrefix });
+  }
   mkdirSync(resolve(config.dataDir), { recursive: true });
   return openStore({ engine: 'sqlite', file: join(resolve(config.dataDir), 'shallot.db') });
 }

@@ -26,6 +26,10 @@ export function createApp(config: Config, options: FastifyServerOptions = {}): F
     // not what a client put before it. The suite and the gateway, which face clients, pass their own default
     // (SHALLOT_TRUST_PROXY overrides both).
     trustProxy: trustProxyOf(config.trustProxy, trustHops(1)),
+    // A plugin's start-up writes (first-start seeding, index templates) go to the store: on a cluster store each
+    // definition write is a replicated, refreshed request and the first start creates every index, well past
+    // Fastify's 10 s default on a small machine.
+    pluginTimeout: config.store === 'sqlite' ? 10_000 : 120_000,
     ...options,
   });
   allowGetBodies(app);

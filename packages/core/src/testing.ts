@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { type Config, loadConfig } from './config.js';
-import type { Store } from '@shallot/store';
+import { ElasticsearchStore, type Store, openStore } from '@shallot/store';
 import { type ServiceContext, closeContext, openContext } from './context.js';
 import { API_KEYS, hashApiKey } from './identity.js';
 import { randomToken } from './ids.js';
@@ -16,6 +16,57 @@ export const TEST_REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 /** Something with a teardown hook, as tap's `t` is. */
 export interface Teardownable {
   teardown(fn: () => unknown): void;
+}
+
+/** A store engine an end-to-end test runs on, and the config overrides that select it. */
+export interface TestStoreEngine {
+  engine: 'sqlite' | 'opensearch' | 'elasticsearch';
+  /** Overrides for testConfig/testContext; a cluster gets a unique index prefix whose indices go at teardown. */
+  overrides(t: Teardownable): Partial<Config>;
+}
+
+/**
+ * The engines end-to-end tests run on: sqlite always; OpenSearch when OPENSEARCH_URL is set (scripts/test.mjs starts a
+ * local cluster when Java and Maven are present) and Elasticsearch when ELASTICSEARCH_URL is.
+ */
+export function testStoreEngines(): TestStoreEngine[] {
+  const engines: TestStoreEngine[] = [{ engine: 'sqlite', overrides: () => ({}) }];
+  const clusters = [
+    { engine: 'opensearch', url: process.env.OPENSEARCH_URL },
+    { engine: 'elasticsearch', url: process.env.ELASTICSEARCH_URL },
+  ] as const;
+  for (const { engine, url } of clusters) {
+    if (!url) continue;
+    engines.push({
+      engine,
+      overrides: (t) => {
+        const prefix = `shallot-e2e-${randomToken(6)
+          .toLowerCase()
+          .replaceAll(/[^a-z0-9]/g, '0')}-`;
+        t.teardown(() => deleteClusterPrefix(engine, url, prefix));
+        return engine === 'opensearch'
+          ? { store: 'opensearch', opensearchUrl: url, elasticsearchPrefix: prefix }
+          : { store: 'elasticsearch', elasticsearchUrl: url, elasticsearchPrefix: prefix };
+      },
+    });
+  }
+  return engines;
+}
+
+/** Deletes the indices, templates and stored scripts a test created under `prefix`. */
+async function deleteClusterPrefix(engine: 'opensearch' | 'elasticsearch', url: string, prefix: string): Promise<void> {
+  const store = await openStore({ engine, url, prefix });
+  try {
+    if (!(store instanceof ElasticsearchStore)) return;
+    const client = store.client;
+    const indices = await client.indices.names(`${prefix}*`).catch(() => []);
+    if (indices.length > 0) await client.indices.delete({ index: indices, ignore_unavailable: true }).catch(() => undefined);
+    await client.indices.deleteIndexTemplate({ name: `${prefix}*` }).catch(() => undefined);
+    const scripts = await client.storedScriptIds(prefix).catch(() => []);
+    await Promise.all(scripts.map((id) => client.deleteScript({ id }).catch(() => undefined)));
+  } finally {
+    await store.close();
+  }
 }
 
 /** A config with its own data dir and Redis prefix, both removed when the test ends. */

@@ -28,8 +28,19 @@ export {
 export { MIGRATIONS, SCHEMA_VERSION } from './sqlite/migrations.js';
 export { ElasticsearchStore, DEFAULT_PREFIX, type ElasticsearchStoreOptions } from './elasticsearch/engine.js';
 export { RAW_SEARCH_KEYS, emptyAggregations } from './elasticsearch/indexes.js';
+export {
+  type ClusterClient,
+  type ClusterInfo,
+  type Product,
+  MIN_VERSION,
+  URL_VARIABLE,
+  checkProduct,
+  createClusterClient,
+} from './elasticsearch/client.js';
 
-export type StoreOptions = ({ engine: 'sqlite' } & SqliteStoreOptions) | ({ engine: 'elasticsearch' } & ElasticsearchStoreOptions);
+export type StoreOptions =
+  | ({ engine: 'sqlite' } & SqliteStoreOptions)
+  | ({ engine: 'elasticsearch' | 'opensearch' } & Omit<ElasticsearchStoreOptions, 'product'>);
 
 /**
  * Opens a store. sqlite opens (and migrates) the file; Elasticsearch connects lazily (use `ping()` to check it).
@@ -40,11 +51,14 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     case 'sqlite':
       return SqliteStore.open(options);
     case 'elasticsearch':
-      return new ElasticsearchStore(options);
+    case 'opensearch': {
+      const { engine, ...rest } = options;
+      return new ElasticsearchStore({ ...rest, product: engine });
+    }
     default:
       throw new StoreError(
         'invalid',
-        `unknown store engine ${JSON.stringify((options as { engine?: unknown }).engine)}: use 'sqlite' or 'elasticsearch'`,
+        `unknown store engine ${JSON.stringify((options as { engine?: unknown }).engine)}: use 'sqlite', 'elasticsearch' or 'opensearch'`,
       );
   }
 }

@@ -191,7 +191,7 @@ export interface Indexes {
 }
 
 export interface Store {
-  readonly engine: 'sqlite' | 'elasticsearch';
+  readonly engine: 'sqlite' | 'elasticsearch' | 'opensearch';
   readonly collections: Collections;
   readonly indexes: Indexes;
   registerMerge(merge: MergeDefinition): void;

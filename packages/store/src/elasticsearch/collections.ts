@@ -1,4 +1,4 @@
-/** Collections on Elasticsearch: one index per collection (`<prefix>c-<collection>`), writes with `refresh: 'wait_for'`. */
+/** Collections on Elasticsearch: one index per collection (`<prefix>c-<collection>`), writes with `refresh: DEFINITION_REFRESH`. */
 import type { estypes } from '@elastic/elasticsearch';
 import { StoreError } from '../errors.js';
 import { checkPage } from '../query/check.js';
@@ -8,6 +8,13 @@ import { checkId, checkName, isFieldPath } from '../validate.js';
 import type { EsContext } from './context.js';
 import { esReason, statusOf } from './errors.js';
 import { COLLECTION_MAPPINGS } from './mappings.js';
+
+/**
+ * Collections hold definitions (apps, triggers, users, settings): few writes, each read back at once by another
+ * request. A forced refresh makes the write visible before it returns; 'wait_for' would wait for the next periodic
+ * refresh (up to a second per write, which made start-up seeding exceed the plugin timeout).
+ */
+const DEFINITION_REFRESH = true;
 
 /** How often update re-reads and retries when another writer got in between (without expectRevision). */
 const UPDATE_ATTEMPTS = 10;
@@ -100,7 +107,7 @@ export class EsCollections implements Collections {
     const now = nowSeconds();
     const created = toRecord(fields, { id, revision: 1, created: now, modified: now });
     try {
-      await this.#es.client.index({ index, id, document: created, op_type: 'create', refresh: 'wait_for' });
+      await this.#es.client.index({ index, id, document: created, op_type: 'create', refresh: DEFINITION_REFRESH });
     } catch (error) {
       if (statusOf(error) === 409)
         throw new StoreError('conflict', `${collection} "${id}" already exists: update it, or create it under another id`);
@@ -139,7 +146,7 @@ export class EsCollections implements Collections {
           document: updated,
           if_seq_no: current.seqNo,
           if_primary_term: current.primaryTerm,
-          refresh: 'wait_for',
+          refresh: DEFINITION_REFRESH,
         });
         return updated;
       } catch (error) {
@@ -158,7 +165,7 @@ export class EsCollections implements Collections {
     const operations = checked.flatMap(({ id, fields }) => [{ update: { _index: index, _id: id, retry_on_conflict: 5 } }, { doc: fields }]);
     const response = await this.#es.orMissing(
       `patch ${collection}`,
-      () => this.#es.client.bulk({ operations, refresh: 'wait_for' }),
+      () => this.#es.client.bulk({ operations, refresh: DEFINITION_REFRESH }),
       undefined,
     );
     if (response === undefined) return 0;
@@ -178,7 +185,7 @@ export class EsCollections implements Collections {
     checkId(id, 'record');
     const response = await this.#es.orMissing(
       `delete ${collection} "${id}"`,
-      () => this.#es.client.delete({ index, id, refresh: 'wait_for' }),
+      () => this.#es.client.delete({ index, id, refresh: DEFINITION_REFRESH }),
       undefined,
     );
     return response?.result === 'deleted';

@@ -1,16 +1,16 @@
-/** What the Elasticsearch collections and indexes share: the client, naming, refresh policy and error mapping. */
-import type { Client } from '@elastic/elasticsearch';
+/** What the search-engine collections and indexes share: the cluster adapter, naming, refresh policy and error mapping. */
+import type { ClusterClient, Refresh } from './client.js';
 import { mapEsError, statusOf } from './errors.js';
 
-export type Refresh = 'wait_for' | boolean;
+export type { Refresh } from './client.js';
 
 export class EsContext {
-  readonly client: Client;
+  readonly client: ClusterClient;
   readonly url: string;
   readonly prefix: string;
   readonly refresh: Refresh;
 
-  constructor(client: Client, url: string, prefix: string, refresh: Refresh) {
+  constructor(client: ClusterClient, url: string, prefix: string, refresh: Refresh) {
     this.client = client;
     this.url = url;
     this.prefix = prefix;
@@ -22,13 +22,13 @@ export class EsContext {
     try {
       return await fn();
     } catch (error) {
-      throw mapEsError(error, this.url, what);
+      throw mapEsError(error, this.url, what, this.client.product);
     }
   }
 
   /** The StoreError for a failed operation (for callers that handle some statuses themselves). */
   error(what: string, error: unknown): unknown {
-    return mapEsError(error, this.url, what);
+    return mapEsError(error, this.url, what, this.client.product);
   }
 
   /** Like call, but a 404 (document or index missing) yields `fallback`. */
@@ -37,7 +37,7 @@ export class EsContext {
       return await fn();
     } catch (error) {
       if (statusOf(error) === 404) return fallback;
-      throw mapEsError(error, this.url, what);
+      throw mapEsError(error, this.url, what, this.client.product);
     }
   }
 }

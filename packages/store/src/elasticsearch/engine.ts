@@ -1,8 +1,12 @@
-/** The Elasticsearch engine: the scale-out store for deployments that outgrow one machine. */
-import { Client } from '@elastic/elasticsearch';
+/**
+ * The search-engine engine: the scale-out store for deployments that outgrow one machine, on Elasticsearch 8 or
+ * OpenSearch 2.7+/3.x. The logic (mappings, query compilation, Painless merges, bulk outcomes) is shared; the
+ * products differ only behind the ClusterClient adapter (./client.ts).
+ */
 import { StoreError } from '../errors.js';
 import { MergeRegistry } from '../merges.js';
 import type { MergeDefinition, Store } from '../types.js';
+import { type ClusterClient, type Product, URL_VARIABLE, checkProduct, createClusterClient } from './client.js';
 import { EsCollections } from './collections.js';
 import { EsContext, type Refresh } from './context.js';
 import { EsIndexes } from './indexes.js';
@@ -15,6 +19,11 @@ export const REQUEST_TIMEOUT_MS = 30_000;
 const PREFIX_PATTERN = /^([a-z0-9][a-z0-9_.-]{0,49})?$/;
 
 export interface ElasticsearchStoreOptions {
+  /**
+   * Which product the cluster is: each is reached with its own client library.
+   * @default 'elasticsearch'
+   */
+  product?: Product;
   /** Cluster URL, credentials included when needed (`http://user:pass@host:9200`). */
   url: string;
   /** @default DEFAULT_PREFIX */
@@ -32,7 +41,7 @@ export interface ElasticsearchStoreOptions {
 }
 
 export class ElasticsearchStore implements Store {
-  readonly engine = 'elasticsearch' as const;
+  readonly engine: Product;
   readonly collections: EsCollections;
   readonly indexes: EsIndexes;
   readonly prefix: string;
@@ -40,28 +49,41 @@ export class ElasticsearchStore implements Store {
   readonly #merges = new MergeRegistry();
 
   constructor(options: ElasticsearchStoreOptions) {
-    const { url, prefix = DEFAULT_PREFIX, refresh = 'wait_for', requestTimeoutMs = REQUEST_TIMEOUT_MS, maxRetries = 3 } = options;
+    const {
+      product = 'elasticsearch',
+      url,
+      prefix = DEFAULT_PREFIX,
+      refresh = 'wait_for',
+      requestTimeoutMs = REQUEST_TIMEOUT_MS,
+      maxRetries = 3,
+    } = options;
     if (!PREFIX_PATTERN.test(prefix)) {
       throw new StoreError(
         'invalid',
-        `Elasticsearch prefix "${prefix}" is invalid: use lowercase letters, digits, '_', '-' and '.', starting with a letter or digit`,
+        `${product === 'opensearch' ? 'OpenSearch' : 'Elasticsearch'} prefix "${prefix}" is invalid: use lowercase letters, digits, '_', '-' and '.', starting with a letter or digit`,
       );
     }
-    let client: Client;
+    let client: ClusterClient;
     try {
-      client = new Client({ node: url, requestTimeout: requestTimeoutMs, maxRetries });
+      client = createClusterClient(product, { url, requestTimeoutMs, maxRetries });
     } catch (error) {
-      throw new StoreError('invalid', `ELASTICSEARCH_URL ${JSON.stringify(redact(url))} is not a usable URL: ${(error as Error).message}`, {
-        cause: error,
-      });
+      throw new StoreError(
+        'invalid',
+        `${URL_VARIABLE[product]} ${JSON.stringify(redact(url))} is not a usable URL: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
     }
+    this.engine = product;
     this.prefix = prefix;
     this.#es = new EsContext(client, redact(url), prefix, refresh);
     this.collections = new EsCollections(this.#es);
     this.indexes = new EsIndexes(this.#es, this.#merges);
   }
 
-  get client(): Client {
+  /** The cluster adapter (tests use it to clean up their indices). */
+  get client(): ClusterClient {
     return this.#es.client;
   }
 
@@ -69,8 +91,11 @@ export class ElasticsearchStore implements Store {
     this.#merges.register(merge);
   }
 
+  /** Reaches the cluster and checks it is the product (and a version) this store was opened for. */
   async ping(): Promise<void> {
-    await this.#es.call('ping', () => this.#es.client.info());
+    const info = await this.#es.call('ping', () => this.#es.client.info());
+    const wrong = checkProduct(this.engine, info);
+    if (wrong !== undefined) throw new StoreError('unavailable', `${URL_VARIABLE[this.engine]} ${this.#es.url}: ${wrong}`);
   }
 
   async close(): Promise<void> {

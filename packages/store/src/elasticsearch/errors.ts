@@ -1,6 +1,8 @@
-/** Elasticsearch client errors as StoreErrors: transport failures are 'unavailable', HTTP statuses map to kinds. */
-import { errors } from '@elastic/elasticsearch';
+/** Cluster client errors as StoreErrors: transport failures are 'unavailable', HTTP statuses map to kinds. */
 import { StoreError, type StoreErrorKind } from '../errors.js';
+import { type Product, URL_VARIABLE, bodyOf, isResponseError, isTransportError, statusOf } from './client.js';
+
+export { statusOf } from './client.js';
 
 interface EsErrorBody {
   error?: {
@@ -11,7 +13,9 @@ interface EsErrorBody {
   };
 }
 
-/** The most specific reason Elasticsearch gave, for messages a user can act on. */
+const PRODUCT_NAME: Record<Product, string> = { elasticsearch: 'Elasticsearch', opensearch: 'OpenSearch' };
+
+/** The most specific reason the cluster gave, for messages a user can act on. */
 export function esReason(body: unknown): string | undefined {
   const error = (body as EsErrorBody | undefined)?.error;
   if (error === undefined) return undefined;
@@ -27,37 +31,30 @@ export function kindForStatus(status: number | undefined): StoreErrorKind {
   return 'unavailable';
 }
 
-export function statusOf(error: unknown): number | undefined {
-  return error instanceof errors.ResponseError ? error.statusCode : undefined;
-}
-
-export function mapEsError(error: unknown, url: string, what: string): unknown {
+export function mapEsError(error: unknown, url: string, what: string, product: Product = 'elasticsearch'): unknown {
   if (error instanceof StoreError) return error;
-  if (
-    error instanceof errors.ConnectionError ||
-    error instanceof errors.TimeoutError ||
-    error instanceof errors.NoLivingConnectionsError ||
-    error instanceof errors.ProductNotSupportedError
-  ) {
+  const name = PRODUCT_NAME[product];
+  const variable = URL_VARIABLE[product];
+  if (isTransportError(error)) {
     return new StoreError(
       'unavailable',
-      `Elasticsearch at ${url} is unavailable (${what}): ${error.message}; check ELASTICSEARCH_URL and that the cluster is up`,
-      {
-        cause: error,
-      },
+      `${name} at ${url} is unavailable (${what}): ${error.message}; check ${variable} and that the cluster is up`,
+      { cause: error },
     );
   }
-  if (error instanceof errors.ResponseError) {
-    const status = error.statusCode;
-    const reason = esReason(error.body) ?? error.message;
+  if (isResponseError(error)) {
+    const status = statusOf(error);
+    const reason = esReason(bodyOf(error)) ?? error.message;
     if (status === 401 || status === 403) {
       return new StoreError(
         'unavailable',
-        `Elasticsearch at ${url} refused ${what} (HTTP ${status}): ${reason}; check the credentials in ELASTICSEARCH_URL`,
-        { cause: error },
+        `${name} at ${url} refused ${what} (HTTP ${status}): ${reason}; check the credentials in ${variable}`,
+        {
+          cause: error,
+        },
       );
     }
-    return new StoreError(kindForStatus(status), `Elasticsearch ${what} failed (HTTP ${status ?? '?'}): ${reason}`, { cause: error });
+    return new StoreError(kindForStatus(status), `${name} ${what} failed (HTTP ${status ?? '?'}): ${reason}`, { cause: error });
   }
   return error;
 }

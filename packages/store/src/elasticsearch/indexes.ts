@@ -24,14 +24,52 @@ import type {
   SearchResult,
 } from '../types.js';
 import { checkId, checkScope, isPlainObject } from '../validate.js';
-import type { EsContext } from './context.js';
-import { esReason, kindForStatus } from './errors.js';
+import type { EsContext, Refresh } from './context.js';
+import { esReason, kindForStatus, statusOf } from './errors.js';
 import { indexMappings } from './mappings.js';
 
 /** Scripted updates of one document by concurrent writers are retried this often. */
 export const RETRY_ON_CONFLICT = 10;
-/** Documents per bulk request. */
+/** Documents per bulk request at most. */
 export const BULK_CHUNK_DOCS = 5000;
+/** Bytes of documents (as JSON) per bulk request at most, well under the clusters' 100 MB `http.max_content_length`. */
+export const BULK_CHUNK_BYTES = 8 * 1024 * 1024;
+/** A cluster answering 429 (write queue full) is asked again this often, after BACKOFF_BASE_MS doubling. */
+export const BACKPRESSURE_RETRIES = 6;
+export const BACKOFF_BASE_MS = 100;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Consecutive slices of `docs` of at most `maxDocs` documents and about `maxBytes` (a larger document goes alone). */
+export function chunkDocs<T>(docs: readonly T[], maxDocs: number, maxBytes: number): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const doc of docs) {
+    const size = Buffer.byteLength(JSON.stringify(doc));
+    if (current.length > 0 && (current.length >= maxDocs || bytes + size > maxBytes)) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(doc);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+/** Runs `fn`, again after a growing pause while the cluster answers 429 (back-pressure), up to BACKPRESSURE_RETRIES. */
+export async function withBackpressure<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (statusOf(error) !== 429 || attempt >= BACKPRESSURE_RETRIES) throw error;
+      await sleep(BACKOFF_BASE_MS * 2 ** attempt);
+    }
+  }
+}
 
 const totalOf = (total: number | estypes.SearchTotalHits | undefined): number => (typeof total === 'number' ? total : (total?.value ?? 0));
 
@@ -82,7 +120,7 @@ export class EsIndexes implements Indexes {
   async ensure(spec: IndexSpec): Promise<void> {
     const resolved = resolveSpec(spec);
     const base = this.#base(resolved.name);
-    const mappings = indexMappings(resolved);
+    const mappings = indexMappings(resolved, this.#es.client);
     await this.#es.call(`put index template ${base}`, () =>
       this.#es.client.indices.putIndexTemplate({
         name: base,
@@ -170,20 +208,24 @@ export class EsIndexes implements Indexes {
     const id = checkId(doc.id);
     const merge = await this.#merge(resolved);
     if (merge === undefined) {
-      await this.#es.call(`index into ${name}`, () => this.#es.client.index({ index: name, id, document: doc, refresh: this.#es.refresh }));
+      await this.#es.call(`index into ${name}`, () =>
+        withBackpressure(() => this.#es.client.index({ index: name, id, document: doc, refresh: this.#es.refresh })),
+      );
       return doc;
     }
     const response = await this.#es.call(`merge "${merge.name}" into ${name}`, () =>
-      this.#es.client.update<Record<string, unknown>, Record<string, never>, Doc>({
-        index: name,
-        id,
-        script: { id: this.scriptId(merge.name), params: { incoming: doc } },
-        scripted_upsert: true,
-        upsert: {},
-        retry_on_conflict: RETRY_ON_CONFLICT,
-        refresh: this.#es.refresh,
-        _source: true,
-      }),
+      withBackpressure(() =>
+        this.#es.client.update<Doc>({
+          index: name,
+          id,
+          script: { id: this.scriptId(merge.name), params: { incoming: doc } },
+          scripted_upsert: true,
+          upsert: {},
+          retry_on_conflict: RETRY_ON_CONFLICT,
+          refresh: this.#es.refresh,
+          _source: true,
+        }),
+      ),
     );
     if (response.result === 'noop' && response.get?._source === undefined) return this.get(index, scope, id);
     return response.get?._source;
@@ -222,35 +264,25 @@ export class EsIndexes implements Indexes {
     const outcomes: BulkOutcome[] = [];
     let written = 0;
     let unchanged = 0;
-    const chunks = Math.ceil(docs.length / BULK_CHUNK_DOCS);
-    for (let chunk = 0; chunk < chunks; chunk++) {
-      const slice = docs.slice(chunk * BULK_CHUNK_DOCS, (chunk + 1) * BULK_CHUNK_DOCS);
-      const operations: unknown[] = [];
-      for (const doc of slice) {
-        if (merge === undefined) operations.push({ index: { _index: name, _id: doc.id } }, doc);
-        else {
-          operations.push(
-            { update: { _index: name, _id: doc.id, retry_on_conflict: RETRY_ON_CONFLICT } },
-            {
-              script: { id: this.scriptId(merge.name), params: { incoming: doc } },
-              scripted_upsert: true,
-              upsert: {},
-              ...(track ? { _source: true } : {}),
-            },
-          );
-        }
-      }
-      const last = chunk === chunks - 1;
-      const response = await this.#es.call(`bulk upsert into ${name}`, () =>
-        this.#es.client.bulk({
-          operations: operations as estypes.BulkOperationContainer[],
-          refresh: last && chunks === 1 ? this.#es.refresh : false,
-        }),
+    const slices = chunkDocs(docs, BULK_CHUNK_DOCS, BULK_CHUNK_BYTES);
+    const chunks = slices.length;
+    for (const slice of slices) {
+      const operations: unknown[][] = slice.map((doc) =>
+        merge === undefined
+          ? [{ index: { _index: name, _id: doc.id } }, doc]
+          : [
+              { update: { _index: name, _id: doc.id, retry_on_conflict: RETRY_ON_CONFLICT } },
+              {
+                script: { id: this.scriptId(merge.name), params: { incoming: doc } },
+                scripted_upsert: true,
+                upsert: {},
+                ...(track ? { _source: true } : {}),
+              },
+            ],
       );
+      const items = await this.#bulk(name, operations, chunks === 1 ? this.#es.refresh : false);
       const failures: Array<{ id: string; status: number; reason: string }> = [];
-      response.items.forEach((item, i) => {
-        const result = item.update ?? item.index;
-        if (result === undefined) return;
+      items.forEach((result, i) => {
         if (result.error !== undefined) {
           failures.push({ id: String(result._id), status: result.status, reason: esReason({ error: result.error }) ?? result.error.type });
           return;
@@ -279,6 +311,33 @@ export class EsIndexes implements Indexes {
     return finish({ written, unchanged }, outcomes);
   }
 
+  /**
+   * One bulk request of `operations` (one entry per document), its items in the same order. Back-pressure is retried:
+   * a 429 for the whole request, or for some items (the write queue of a node was full: those were not executed), is
+   * sent again after a growing pause — only the rejected items, in their order, so nothing is applied twice.
+   */
+  async #bulk(name: string, operations: unknown[][], refresh: Refresh): Promise<estypes.BulkResponseItem[]> {
+    const items: estypes.BulkResponseItem[] = new Array(operations.length);
+    let pending = operations.map((_, i) => i);
+    for (let attempt = 0; ; attempt++) {
+      const sent = pending;
+      const response = await this.#es.call(`bulk upsert into ${name}`, () =>
+        withBackpressure(() => this.#es.client.bulk({ operations: sent.flatMap((i) => operations[i] ?? []), refresh })),
+      );
+      const rejected: number[] = [];
+      response.items.forEach((container, k) => {
+        const i = sent[k];
+        if (i === undefined) return;
+        const item = container.update ?? container.index;
+        if (item?.status === 429 && attempt < BACKPRESSURE_RETRIES) rejected.push(i);
+        else if (item !== undefined) items[i] = item;
+      });
+      if (rejected.length === 0) return items;
+      pending = rejected;
+      await sleep(BACKOFF_BASE_MS * 2 ** attempt);
+    }
+  }
+
   /** The stored documents with these ids (one mget); an index not created yet holds none. */
   async #mget(name: string, docs: Doc[]): Promise<Map<string, Doc>> {
     const ids = [...new Set(docs.map((d) => d.id))];
@@ -298,7 +357,7 @@ export class EsIndexes implements Indexes {
     const aggs = request.aggs === undefined ? undefined : checkAggs(request.aggs, resolved);
     const { offset, limit } = checkPage(request.offset, request.limit);
     const response = await this.#es.call(`search ${name}`, () =>
-      this.#es.client.search<Doc, Record<string, estypes.AggregationsAggregate>>({
+      this.#es.client.search<Doc>({
         index: name,
         query: compileQuery(query, resolved),
         sort: compileSort(sort, resolved),
@@ -307,7 +366,7 @@ export class EsIndexes implements Indexes {
         track_total_hits: true,
         ignore_unavailable: true,
         allow_no_indices: true,
-        ...(aggs === undefined ? {} : { aggs: compileAggs(aggs, resolved) }),
+        ...(aggs === undefined ? {} : { aggs: compileAggs(aggs, resolved, this.#es.client.aggsDialect) }),
       }),
     );
     const result: SearchResult = {
@@ -336,7 +395,7 @@ export class EsIndexes implements Indexes {
     checkPage(body.from, body.size);
     const response = await this.#es.call(`search ${name}`, () =>
       this.#es.client.search({
-        ...(body as estypes.SearchRequest),
+        ...body,
         index: name,
         track_total_hits: true,
         ignore_unavailable: true,

@@ -1,7 +1,7 @@
 /** Compiles the query AST, sorts and aggregations to Elasticsearch DSL; text fields sort and bucket on their `.keyword` sub-field. */
 import type { estypes } from '@elastic/elasticsearch';
 import { invalid, shown } from '../errors.js';
-import { type ResolvedSpec, fieldType } from '../spec.js';
+import { type ResolvedSpec, fieldType, flattenedKey } from '../spec.js';
 import { AUTO_DATE_HISTOGRAM_DEFAULT_BUCKETS, type Aggregation, type Query, type SortSpec } from './ast.js';
 
 /** The sub-field that makes text fields sortable and aggregatable. */
@@ -73,20 +73,45 @@ export function compileSort(sort: SortSpec[] | undefined, spec: ResolvedSpec): e
   return out;
 }
 
+/** What differs between products in compiled aggregations (see elasticsearch/client.ts). */
+export interface AggsDialect {
+  /**
+   * The value source of a bucket or metric over one key of a flattened field, when the product cannot aggregate
+   * the key's doc values itself (OpenSearch's flat_object); by default the key's path, as on Elasticsearch.
+   */
+  flattenedValues?(root: string, key: string): { script: estypes.Script };
+}
+
 export function compileAggs(
   aggs: Record<string, Aggregation>,
   spec: ResolvedSpec,
+  dialect: AggsDialect = {},
 ): Record<string, estypes.AggregationsAggregationContainer> {
   const out: Record<string, estypes.AggregationsAggregationContainer> = {};
-  for (const [name, agg] of Object.entries(aggs)) out[name] = compileAgg(agg, spec);
+  for (const [name, agg] of Object.entries(aggs)) out[name] = compileAgg(agg, spec, dialect);
   return out;
 }
 
-function compileAgg(agg: Aggregation, spec: ResolvedSpec): estypes.AggregationsAggregationContainer {
-  const sub = 'aggs' in agg && agg.aggs !== undefined ? { aggs: compileAggs(agg.aggs, spec) } : {};
+/** `{ field }`, or the dialect's value source for a flattened key. */
+function valueSource(
+  spec: ResolvedSpec,
+  field: string,
+  usedBy: string,
+  dialect: AggsDialect,
+): { field: string } | { script: estypes.Script } {
+  const flattened = flattenedKey(spec, field);
+  if (flattened !== undefined && dialect.flattenedValues !== undefined) {
+    fieldType(spec, field, usedBy);
+    return dialect.flattenedValues(flattened.root, flattened.key);
+  }
+  return { field: docValuesField(spec, field, usedBy) };
+}
+
+function compileAgg(agg: Aggregation, spec: ResolvedSpec, dialect: AggsDialect): estypes.AggregationsAggregationContainer {
+  const sub = 'aggs' in agg && agg.aggs !== undefined ? { aggs: compileAggs(agg.aggs, spec, dialect) } : {};
   if ('terms' in agg) {
     const { field, size, missing, min_doc_count, order } = agg.terms;
-    const terms: estypes.AggregationsTermsAggregation = { field: docValuesField(spec, field, 'terms aggregation') };
+    const terms: estypes.AggregationsTermsAggregation = valueSource(spec, field, 'terms aggregation', dialect);
     if (size !== undefined) terms.size = size;
     if (missing !== undefined) terms.missing = missing;
     if (min_doc_count !== undefined) terms.min_doc_count = min_doc_count;
@@ -116,10 +141,10 @@ function compileAgg(agg: Aggregation, spec: ResolvedSpec): estypes.AggregationsA
     return { histogram: h, ...sub };
   }
   if ('filter' in agg) return { filter: compileQuery(agg.filter.query, spec), ...sub };
+  if ('cardinality' in agg) return { cardinality: valueSource(spec, agg.cardinality.field, 'cardinality aggregation', dialect) };
   if ('sum' in agg) return { sum: { field: agg.sum.field } };
   if ('avg' in agg) return { avg: { field: agg.avg.field } };
   if ('min' in agg) return { min: { field: agg.min.field } };
   if ('max' in agg) return { max: { field: agg.max.field } };
-  if ('stats' in agg) return { stats: { field: agg.stats.field } };
-  return { cardinality: { field: docValuesField(spec, agg.cardinality.field, 'cardinality aggregation') } };
+  return { stats: { field: agg.stats.field } };
 }

@@ -23,6 +23,10 @@ function makeDocs(): Doc[] {
   }));
 }
 
+// Each engine's half runs the full load: on a replicated 3-node cluster sharing a 2-core machine with the rest of the
+// suite that takes longer than the suite's 180 s per file.
+t.setTimeout(600_000);
+
 t.test('bulk contract', async (t) => {
   forEachEngine(t, 'bulk', async (t, { store }) => {
     await store.indexes.ensure(SPEC);

@@ -35,6 +35,10 @@ function runWorker(options: StoreOptions, mode: 'single' | 'bulk'): Promise<{ co
   });
 }
 
+// Each engine's half runs the full load: on a replicated 3-node cluster sharing a 2-core machine with the rest of the
+// suite that takes longer than the suite's 180 s per file.
+t.setTimeout(600_000);
+
 t.test('concurrent writers contract', async (t) => {
   forEachEngine(t, 'concurrency', async (t, { engine, options, dir }) => {
     t.test('two processes merge-increment the same ids: final counts are exact', async (t) => {

@@ -2,7 +2,7 @@
 import t from 'tap';
 import { AUTO_INTERVALS, autoBucketKey, chooseAutoInterval } from '../../src/dates.js';
 import { indexMappings } from '../../src/elasticsearch/mappings.js';
-import { compileAggsToEs, compileQueryToEs, resolveSpec } from '../../src/index.js';
+import { compileAggsToEs, compileQueryToEs, createClusterClient, resolveSpec } from '../../src/index.js';
 
 const ms = (iso: string) => Date.parse(iso);
 
@@ -78,5 +78,10 @@ t.test('case-insensitive patterns, flattened keys and auto_date_histogram compil
   t.same(compileAggsToEs({ a: { auto_date_histogram: { field: 'at', buckets: 30 }, aggs: { k: { terms: { field: 'kw.x' } } } } }, spec), {
     a: { auto_date_histogram: { field: 'at', buckets: 30 }, aggs: { k: { terms: { field: 'kw.x' } } } },
   });
-  t.match(indexMappings(spec).properties?.kw, { type: 'flattened' });
+  const options = { url: 'http://127.0.0.1:9200', requestTimeoutMs: 1000, maxRetries: 0 };
+  const elastic = createClusterClient('elasticsearch', options);
+  const openSearch = createClusterClient('opensearch', options);
+  t.teardown(() => Promise.all([elastic.close(), openSearch.close()]));
+  t.match(indexMappings(spec, elastic).properties?.kw, { type: 'flattened' }, 'Elasticsearch: flattened');
+  t.same(indexMappings(spec, openSearch).properties?.kw, { type: 'flat_object' }, 'OpenSearch: flat_object');
 });

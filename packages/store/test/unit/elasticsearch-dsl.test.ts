@@ -1,6 +1,13 @@
 // Unit: the Elasticsearch DSL the engine sends (checked without a cluster; the contract suite checks behaviour with one).
 import t from 'tap';
-import { ElasticsearchStore, compileAggsToEs, compileQueryToEs, compileSortToEs, resolveSpec } from '../../src/index.js';
+import {
+  ElasticsearchStore,
+  compileAggsToEs,
+  compileQueryToEs,
+  compileSortToEs,
+  createClusterClient,
+  resolveSpec,
+} from '../../src/index.js';
 import { indexMappings } from '../../src/elasticsearch/mappings.js';
 
 const spec = resolveSpec({
@@ -71,7 +78,9 @@ t.test('aggregations compile with explicit defaults and key tiebreaks', async (t
 });
 
 t.test('mappings follow the spec, nested fields as objects, undeclared fields not indexed', async (t) => {
-  const m = indexMappings(spec);
+  const client = createClusterClient('elasticsearch', { url: 'http://127.0.0.1:9200', requestTimeoutMs: 1000, maxRetries: 0 });
+  t.teardown(() => client.close());
+  const m = indexMappings(spec, client);
   t.equal(m.dynamic, false);
   t.match(m.properties?.id, { type: 'keyword' });
   t.same(m.properties?.runtime, { type: 'double' });
