@@ -15,7 +15,7 @@ const TOOL_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'tools', 'o
 export const HEAP_MB = 512;
 /** @default nodes: three, so replicas are allocated and writes replicate. */
 export const NODES = 3;
-const READY_TIMEOUT_MS = 240_000;
+const READY_TIMEOUT_MS = 600_000;
 
 function javaCommand() {
   return process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
