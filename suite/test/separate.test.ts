@@ -96,11 +96,19 @@ t.test('a service run alone with an unreachable REDIS_URL, or a bad setting, fai
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
   const dead = `redis://127.0.0.1:${await freePort()}`;
   for (const name of ['ingest', 'search', 'management', 'job-runner']) {
-    const service = start(`services/${name}/dist/main.js`, { SHALLOT_DATA_DIR: dataDir, SHALLOT_PORT: String(await freePort()), REDIS_URL: dead }, t);
+    const service = start(
+      `services/${name}/dist/main.js`,
+      { SHALLOT_DATA_DIR: dataDir, SHALLOT_PORT: String(await freePort()), REDIS_URL: dead },
+      t,
+    );
     t.equal(await service.exited, 1, `${name} exits with 1`);
     t.equal(service.output().trim(), `Redis at REDIS_URL=${dead} is not answering; start it or unset REDIS_URL.`, `${name} says why`);
   }
-  const gateway = start('services/gateway/dist/main.js', { SHALLOT_PORT: String(await freePort()), SHALLOT_WEBHOOK_ALLOW: '127.0.0.1:x' }, t);
+  const gateway = start(
+    'services/gateway/dist/main.js',
+    { SHALLOT_PORT: String(await freePort()), SHALLOT_WEBHOOK_ALLOW: '127.0.0.1:x' },
+    t,
+  );
   t.equal(await gateway.exited, 1);
   t.match(gateway.output().trim(), /^SHALLOT_WEBHOOK_ALLOW is invalid: "127\.0\.0\.1:x" has an invalid port/);
 });

@@ -208,11 +208,7 @@ function addressAllowed(allow: AllowList, address: string, type: 'ipv4' | 'ipv6'
  * IPv4 address (allow list included), so `::ffff:127.0.0.1` is refused exactly like `127.0.0.1`. `port` is the port
  * the connection goes to (entries allowed on one port only apply to it).
  */
-export function forbiddenAddressReason(
-  address: string,
-  allow: AllowList = parseWebhookAllowList(''),
-  port?: number,
-): string | undefined {
+export function forbiddenAddressReason(address: string, allow: AllowList = parseWebhookAllowList(''), port?: number): string | undefined {
   const family = isIP(address);
   if (family === 0) return 'not an IP address';
   if (family === 4) {

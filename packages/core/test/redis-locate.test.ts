@@ -18,7 +18,10 @@ t.test('locateRedis: REDIS_URL when it answers, else the local one, else one sen
   t.equal(await redisAnswers(dead, 300), false);
   t.equal(await locateRedis(TEST_REDIS_URL, dead), TEST_REDIS_URL, 'a configured Redis that answers');
   t.equal(await locateRedis('', TEST_REDIS_URL), TEST_REDIS_URL, 'unset: the local Redis');
-  await t.rejects(locateRedis(dead, TEST_REDIS_URL), new RedisNotFoundError(`Redis at REDIS_URL=${dead} is not answering; start it or unset REDIS_URL.`));
+  await t.rejects(
+    locateRedis(dead, TEST_REDIS_URL),
+    new RedisNotFoundError(`Redis at REDIS_URL=${dead} is not answering; start it or unset REDIS_URL.`),
+  );
   const error = await locateRedis('', dead).catch((e: unknown) => e);
   t.ok(error instanceof RedisNotFoundError);
   t.equal(
