@@ -55,8 +55,8 @@ t.test('separate deployment: five service processes behind the gateway answer li
   const echo = (await (
     await fetch(`${gateway}/api/app/echo/v1?via=gateway`, { headers: { 'x-session-id': login.session_id } })
   ).json()) as Json;
-  t.same(echo, { code: 0, caller: { kind: 'session', username: 'admin', privileges: { admin: true } }, params: { via: 'gateway' } });
-  const anonymous = await fetch(`${gateway}/api/app/echo/v1`);
+  t.match(echo, { code: 0, caller: { kind: 'session', username: 'admin', privileges: { admin: true } }, params: { via: 'gateway' } });
+  const anonymous = await fetch(`${gateway}/api/app/get_tags/v1`);
   t.equal(anonymous.status, 403);
   t.equal(((await anonymous.json()) as Json).code, 'session');
   // A session issued by one process is honoured by another that shares the key.

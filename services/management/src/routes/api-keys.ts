@@ -26,7 +26,8 @@ export function apiKeyRoutes(ctx: ServiceContext): Implementation[] {
       hook.answer.plain_key = plain;
       return { ...normalised, key_hash: hashApiKey(plain), mask: mask(plain) };
     },
-    // The plain key cannot be recovered from its SHA-256, so xyOps clients may see it as `key`.
-    redact: ({ key_hash, ...shown }) => (typeof key_hash === 'string' ? { ...shown, key: key_hash } : shown),
+    // Activity rows never carry the hash; answers show it as `key` (as xyOps does: the plain key cannot be recovered
+    // from its SHA-256).
+    redact: ({ key_hash, ...shown }, reader) => (reader && typeof key_hash === 'string' ? { ...shown, key: key_hash } : shown),
   });
 }
