@@ -26,7 +26,10 @@ async function execute(block: Awaited<ReturnType<typeof operation>>): Promise<{ 
   await block.locator('button.execute').click();
   const body = block.locator('.live-responses-table .response-col_description pre').first();
   await body.waitFor({ state: 'visible' });
-  const status = ((await block.locator('.live-responses-table .response .response-col_status').first().textContent()) ?? '').replace(/\D.*$/s, '');
+  const status = ((await block.locator('.live-responses-table .response .response-col_status').first().textContent()) ?? '').replace(
+    /\D.*$/s,
+    '',
+  );
   const curl = (await block.locator('.curl-command').first().textContent()) ?? '';
   return { status: status.trim(), body: (await body.textContent()) ?? '', curl };
 }
