@@ -31,6 +31,8 @@ export interface ApiDescriptor<TParams extends TSchema = TSchema, TResponse exte
   service: ServiceName;
   privilege: Privilege;
   summary: string;
+  /** The /docs section (tag) this call is listed under; derived from the record noun in its name when absent. */
+  section?: string;
   /** Request parameters: the query string for GET, the JSON body otherwise (merged, body wins). */
   params?: TParams;
   response: TResponse;

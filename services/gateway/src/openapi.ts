@@ -74,7 +74,7 @@ const NOUNS: ReadonlyArray<[RegExp, string]> = [
 ];
 
 /** The tag an operation is listed under. */
-export function sectionOf(descriptor: ApiDescriptor & { section?: string }): string {
+export function sectionOf(descriptor: ApiDescriptor): string {
   if (descriptor.section) return descriptor.section;
   if (descriptor.namespace === 'user') return 'User';
   if (descriptor.namespace === 'leek') return `Task monitor: ${(descriptor.path ?? '').split('/')[2] ?? 'other'}`;
