@@ -1,7 +1,7 @@
 /** `pnpm start`: the whole suite in one process, on SQLite under the data dir. */
-import { ConfigError, closeContext, loadConfig, openContext, serve } from '@shallot/core';
+import { closeContext, exitOnStartupError, loadConfig, openContext, serve } from '@shallot/core';
 import type { AdminSeed } from '@shallot/management';
-import { RedisNotFoundError, findOrStartRedis } from './redis-server.js';
+import { findOrStartRedis } from './redis-server.js';
 import { buildSuite } from './suite.js';
 
 async function main(): Promise<void> {
@@ -23,8 +23,4 @@ async function main(): Promise<void> {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-main().catch((error: unknown) => {
-  const known = error instanceof RedisNotFoundError || error instanceof ConfigError;
-  process.stderr.write(`${known ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`);
-  process.exit(1);
-});
+main().catch(exitOnStartupError);

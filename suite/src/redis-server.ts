@@ -3,9 +3,10 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { Redis } from 'ioredis';
+import { DEFAULT_LOCAL_REDIS, RedisNotFoundError, redisAnswers } from '@shallot/core';
 
-export const DEFAULT_LOCAL_REDIS = 'redis://127.0.0.1:6379';
+export { DEFAULT_LOCAL_REDIS, RedisNotFoundError };
+
 const START_TIMEOUT_MS = 10_000;
 
 export interface RedisForSuite {
@@ -15,22 +16,8 @@ export interface RedisForSuite {
   stop(): Promise<void>;
 }
 
-export class RedisNotFoundError extends Error {
-  readonly kind = 'redis';
-}
-
-export async function answers(url: string, timeoutMs = 1500): Promise<boolean> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: timeoutMs, retryStrategy: () => null });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
-  }
-}
+/** Kept under its old name for the suite's callers and tests. */
+export const answers = redisAnswers;
 
 function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {

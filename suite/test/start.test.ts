@@ -41,7 +41,7 @@ t.test('pnpm start: serves the suite, prints its URL and the first-run admin log
   t.equal(login.code, 0, 'the printed password logs in');
   const echo = await fetch(`${url}/api/app/echo/v1`, { headers: { 'x-session-id': login.session_id } });
   t.equal(((await echo.json()) as Json).code, 0);
-  const anonymous = await fetch(`${url}/api/app/echo/v1`);
+  const anonymous = await fetch(`${url}/api/app/get_tags/v1`);
   t.equal(anonymous.status, 403);
   t.equal(((await anonymous.json()) as Json).code, 'session');
   t.equal(await suite.stop(), 0, 'SIGTERM shuts down cleanly');

@@ -17,7 +17,7 @@ t.test('suite: every service in one process answers health, login and echo', asy
   const echo = await app.inject({ method: 'GET', url: '/api/app/echo/v1', headers: { 'x-session-id': login.json().session_id } });
   t.equal(echo.json().code, 0);
   t.equal(echo.json().caller.username, 'admin');
-  const anonymous = await app.inject({ method: 'GET', url: '/api/app/echo/v1' });
+  const anonymous = await app.inject({ method: 'GET', url: '/api/app/get_tags/v1' });
   t.equal(anonymous.statusCode, 403);
   t.equal(anonymous.json().code, 'session');
   const docs = (await app.inject('/docs/json')).json();

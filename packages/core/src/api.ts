@@ -134,6 +134,7 @@ export function registerApi(app: FastifyInstance, options: RegisterApiOptions): 
           serializerCompiler: cachedSerializerCompiler,
           preValidation: async (request) => {
             // Who first (an unauthenticated call learns nothing about parameters), then the parameters.
+            // `none`: a stale cookie must not block an anonymous call; `optional` checks what is presented.
             request.caller =
               descriptor.privilege === 'none' ? await app.sessions.resolve(request).catch(() => null) : await app.sessions.resolve(request);
             authorizeCall(descriptor, request.caller);

@@ -327,7 +327,7 @@ export function privilegeTitle(privilege: string): string {
 
 /** Enforces a descriptor's privilege for a resolved caller; throws the spec's `session` / `access` errors. */
 export function authorize(caller: Caller | null, privilege: Privilege): void {
-  if (privilege === 'none') return;
+  if (privilege === 'none' || privilege === 'optional') return;
   if (!caller) throw new Errors.session('No Session ID or API Key could be found');
   if (privilege === 'any') return;
   if (privilege === 'session') {

@@ -1,6 +1,7 @@
 /** Typed configuration from environment variables, with the defaults an embedded install needs. */
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { parseWebhookAllowList } from './ssrf.js';
 
 /** Each setting: its environment variable, its schema and its default. */
 const SETTINGS = {
@@ -110,6 +111,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       throw new ConfigError(`${setting.env}=${JSON.stringify(raw)} is invalid: ${first?.message ?? 'unexpected value'}`);
     }
     config[key] = value;
+  }
+  // Checked here so a bad entry stops startup with one sentence naming the variable, not a stack trace later.
+  try {
+    parseWebhookAllowList(config.webhookAllow as string);
+  } catch (error) {
+    throw new ConfigError(`SHALLOT_WEBHOOK_ALLOW is invalid: ${(error as Error).message.replace(/^web hook allow list: /, '')}`);
   }
   return config as Config;
 }

@@ -79,6 +79,17 @@ export class RecordError extends Error {
   }
 }
 
+/** Words a record type is called in messages (`web_hook` → "web hook", `api_key` → "API Key", as xyOps says). */
+const RECORD_WORDS: Record<string, string> = { api_key: 'API Key' };
+
+/**
+ * A record that does not exist: the section's code (`tag`, `web_hook`, …) and "Failed to locate <type>: ID", as xyOps
+ * answers, with HTTP 404 on versioned URLs.
+ */
+export function missingRecord(type: string, id: string): RecordError {
+  return new RecordError(type, `Failed to locate ${RECORD_WORDS[type] ?? type.replaceAll('_', ' ')}: ${id}`, 404);
+}
+
 /** The REST kind of a catalog error, or undefined for anything else. */
 export function kindOf(error: unknown): ErrorKind | undefined {
   const code = (error as { code?: unknown } | null)?.code;

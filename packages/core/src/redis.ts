@@ -67,3 +67,41 @@ export function createRedisWiring(url: string, prefix: string): RedisWiring {
     },
   };
 }
+
+/** The Redis a process uses when REDIS_URL is unset, if it answers. */
+export const DEFAULT_LOCAL_REDIS = 'redis://127.0.0.1:6379';
+
+/** No Redis to use: the message is one sentence saying what to do. */
+export class RedisNotFoundError extends Error {
+  readonly kind = 'redis';
+}
+
+/** Whether a Redis answers PING at `url` within `timeoutMs` (no retries). */
+export async function redisAnswers(url: string, timeoutMs = 1500): Promise<boolean> {
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: timeoutMs, retryStrategy: () => null });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return (await client.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    client.disconnect();
+  }
+}
+
+/**
+ * The Redis a separately run service uses: REDIS_URL when it answers, else the local one on 6379 when it answers.
+ * Unlike the embedded suite, a service never starts a redis-server of its own: the services of one install must
+ * share one Redis (queues, sessions cache, rate limits), so each starting its own would split them.
+ */
+export async function locateRedis(configuredUrl: string, localUrl: string = DEFAULT_LOCAL_REDIS): Promise<string> {
+  if (configuredUrl) {
+    if (await redisAnswers(configuredUrl)) return configuredUrl;
+    throw new RedisNotFoundError(`Redis at REDIS_URL=${configuredUrl} is not answering; start it or unset REDIS_URL.`);
+  }
+  if (await redisAnswers(localUrl)) return localUrl;
+  throw new RedisNotFoundError(
+    `No Redis answers at ${localUrl}: start one there, or set REDIS_URL to the Redis every Shallot service of this install shares.`,
+  );
+}

@@ -90,8 +90,9 @@ async function standardResponses(app: FastifyInstance): Promise<void> {
   });
   app.setNotFoundHandler((request, reply) => {
     const name = /^\/api\/app\/([^/?]+)/.exec(request.url)?.[1];
-    const description = name ? `Unsupported API: ${name}` : `No route for ${request.method} ${request.url.split('?')[0]}`;
-    return reply.status(404).send({ code: name ? 'api' : 'notfound', description: capDescription(description) });
+    // As xyOps answers an unknown API: code `api` (HTTP 200 on unversioned URLs, like every error there).
+    if (name) return sendError(request, reply, { kind: 'api', description: `Unsupported API: ${quote(name)}`, status: 404 });
+    return reply.status(404).send({ code: 'notfound', description: capDescription(`No route for ${request.method} ${request.url.split('?')[0]}`) });
   });
 }
 

@@ -2,12 +2,13 @@
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify';
 import { authPlugin } from './auth.js';
 import { allowGetBodies, bodiesPlugin } from './bodies.js';
-import { type Config, loadConfig, trustHops, trustProxyOf } from './config.js';
+import { type Config, ConfigError, loadConfig, trustHops, trustProxyOf } from './config.js';
 import { type ServiceContext, closeContext, openContext } from './context.js';
 import { healthPlugin } from './health.js';
 import { generateId } from './ids.js';
 import { serve } from './lifecycle.js';
 import { loggerOptions } from './logger.js';
+import { RedisNotFoundError, locateRedis } from './redis.js';
 import { standardResponsesPlugin } from './responses.js';
 
 export interface ServicePluginOptions {
@@ -66,21 +67,39 @@ export interface RunServiceOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** `main.ts` of a service: config from the environment, context, plugin, listen, graceful shutdown. */
+/**
+ * How a process's main ends when it cannot start: a configuration or Redis problem is one sentence saying what to
+ * do (the operator's mistake, not a bug), anything else its stack trace. Exits with status 1.
+ */
+export function exitOnStartupError(error: unknown): never {
+  const known = error instanceof ConfigError || error instanceof RedisNotFoundError;
+  process.stderr.write(`${known ? (error as Error).message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+}
+
+/**
+ * `main.ts` of a service: config from the environment, Redis as the suite finds it (REDIS_URL, else 127.0.0.1:6379),
+ * context, plugin, listen, graceful shutdown. A failure to start ends the process through exitOnStartupError.
+ */
 export async function runService(options: RunServiceOptions): Promise<FastifyInstance> {
-  const env = options.env ?? process.env;
-  const config = loadConfig(env, env.SHALLOT_PORT ? {} : { port: options.defaultPort });
-  const ctx = await openContext(config);
-  const app = createApp(config);
-  await prepareApp(app, ctx, options.service);
-  await app.register(options.plugin, { ctx });
-  // Registered last so it runs after the services' own onClose hooks, which still need Redis and the store.
-  app.addHook('onClose', () => closeContext(ctx));
-  await serve(app, {
-    host: config.host,
-    port: config.port,
-    shutdownTimeoutMs: config.shutdownTimeoutMs,
-    onListening: (url) => app.log.info(`${options.service} listening on ${url}`),
-  });
-  return app;
+  try {
+    const env = options.env ?? process.env;
+    const config = loadConfig(env, env.SHALLOT_PORT ? {} : { port: options.defaultPort });
+    const redisUrl = await locateRedis(config.redisUrl);
+    const ctx = await openContext({ ...config, redisUrl });
+    const app = createApp(config);
+    await prepareApp(app, ctx, options.service);
+    await app.register(options.plugin, { ctx });
+    // Registered last so it runs after the services' own onClose hooks, which still need Redis and the store.
+    app.addHook('onClose', () => closeContext(ctx));
+    await serve(app, {
+      host: config.host,
+      port: config.port,
+      shutdownTimeoutMs: config.shutdownTimeoutMs,
+      onListening: (url) => app.log.info(`${options.service} listening on ${url} (redis: ${redisUrl})`),
+    });
+    return app;
+  } catch (error) {
+    return exitOnStartupError(error);
+  }
 }

@@ -124,9 +124,14 @@ function embeddedIPv4(address: string): string | undefined {
   return undefined;
 }
 
+/** Host names and addresses allowed on any port, plus those allowed on one port only (`host:port` entries). */
 interface AllowList {
   hosts: Set<string>;
   addresses: BlockList;
+  /** `host:port` (host lower case, IPv6 without brackets) for host names allowed on one port. */
+  hostPorts: Set<string>;
+  /** Per port, the addresses allowed on it only. */
+  portAddresses: Map<number, BlockList>;
 }
 
 const normalizeHost = (host: string) =>
@@ -135,10 +140,31 @@ const normalizeHost = (host: string) =>
     .replace(/^\[|\]$/g, '')
     .replace(/\.$/, '');
 
-/** Parses `config.webhookAllow`: comma-separated host names, IP addresses and CIDR ranges. Bad entries throw. */
+const HOST_NAME = /^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$/;
+
+/** Splits `host:port`, `[v6]:port` or `host` into its parts; a bare IPv6 address has no port. */
+function splitPort(entry: string): { host: string; port?: number } {
+  const bracketed = /^\[([^\]]+)\](?::(.*))?$/.exec(entry);
+  const [hostPart, portText] = bracketed
+    ? [bracketed[1] ?? '', bracketed[2]]
+    : entry.indexOf(':') === entry.lastIndexOf(':') && entry.includes(':')
+      ? [entry.slice(0, entry.indexOf(':')), entry.slice(entry.indexOf(':') + 1)]
+      : [entry, undefined];
+  if (portText === undefined) return { host: hostPart };
+  const port = Number(portText);
+  if (!/^\d{1,5}$/.test(portText) || port < 1 || port > 65535) {
+    throw new TypeError(`web hook allow list: ${JSON.stringify(entry)} has an invalid port (1 to 65535)`);
+  }
+  return { host: hostPart, port };
+}
+
+/**
+ * Parses `config.webhookAllow`: comma-separated host names, IP addresses and CIDR ranges, each host or address
+ * optionally with a port (`127.0.0.1:8080`, `[::1]:8080`, `hooks.internal:9000`: that port only). Bad entries throw.
+ */
 export function parseWebhookAllowList(allow: string | readonly string[]): AllowList {
   const entries = (typeof allow === 'string' ? allow.split(',') : allow).map((e) => e.trim()).filter(Boolean);
-  const result: AllowList = { hosts: new Set(), addresses: new BlockList() };
+  const result: AllowList = { hosts: new Set(), addresses: new BlockList(), hostPorts: new Set(), portAddresses: new Map() };
   for (const entry of entries) {
     const slash = entry.indexOf('/');
     if (slash >= 0) {
@@ -152,31 +178,48 @@ export function parseWebhookAllowList(allow: string | readonly string[]): AllowL
       result.addresses.addSubnet(network, prefix, family === 4 ? 'ipv4' : 'ipv6');
       continue;
     }
-    const host = normalizeHost(entry);
+    const { host: rawHost, port } = splitPort(entry);
+    const host = normalizeHost(rawHost);
     const family = isIP(host);
-    if (family) result.addresses.addAddress(host, family === 4 ? 'ipv4' : 'ipv6');
-    else if (/^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$/.test(host)) result.hosts.add(host);
-    else throw new TypeError(`web hook allow list: ${JSON.stringify(entry)} is not a host name, IP address or CIDR range`);
+    if (family) {
+      let list = result.addresses;
+      if (port !== undefined) {
+        list = result.portAddresses.get(port) ?? new BlockList();
+        result.portAddresses.set(port, list);
+      }
+      list.addAddress(host, family === 4 ? 'ipv4' : 'ipv6');
+    } else if (HOST_NAME.test(host)) {
+      if (port === undefined) result.hosts.add(host);
+      else result.hostPorts.add(`${host}:${port}`);
+    } else {
+      throw new TypeError(`web hook allow list: ${JSON.stringify(entry)} is not a host name, IP address or CIDR range`);
+    }
   }
   return result;
 }
 
+function addressAllowed(allow: AllowList, address: string, type: 'ipv4' | 'ipv6', port: number | undefined): boolean {
+  if (allow.addresses.check(address, type)) return true;
+  return port !== undefined && (allow.portAddresses.get(port)?.check(address, type) ?? false);
+}
+
 /**
  * Why an address must not be called, or undefined when it may be. IPv6 forms of an IPv4 address are judged as that
- * IPv4 address (allow list included), so `::ffff:127.0.0.1` is refused exactly like `127.0.0.1`.
+ * IPv4 address (allow list included), so `::ffff:127.0.0.1` is refused exactly like `127.0.0.1`. `port` is the port
+ * the connection goes to (entries allowed on one port only apply to it).
  */
-export function forbiddenAddressReason(address: string, allow: AllowList = parseWebhookAllowList('')): string | undefined {
+export function forbiddenAddressReason(address: string, allow: AllowList = parseWebhookAllowList(''), port?: number): string | undefined {
   const family = isIP(address);
   if (family === 0) return 'not an IP address';
   if (family === 4) {
-    if (allow.addresses.check(address, 'ipv4')) return undefined;
+    if (addressAllowed(allow, address, 'ipv4', port)) return undefined;
     return V4_RANGES.find((r) => r.list.check(address, 'ipv4'))?.reason;
   }
   const bare = address.split('%')[0] ?? address;
-  if (allow.addresses.check(bare, 'ipv6')) return undefined;
+  if (addressAllowed(allow, bare, 'ipv6', port)) return undefined;
   const v4 = embeddedIPv4(bare);
   if (v4 !== undefined) {
-    const reason = forbiddenAddressReason(v4, allow);
+    const reason = forbiddenAddressReason(v4, allow, port);
     if (reason) return `${reason} (IPv6 form of ${v4})`;
   }
   return V6_RANGES.find((r) => r.list.check(bare, 'ipv6'))?.reason;
@@ -197,7 +240,7 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pro
   });
 }
 
-/** A guard for outgoing URLs; `allow` is `config.webhookAllow` (host names, IPs or CIDRs that may be internal). */
+/** A guard for outgoing URLs; `allow` is `config.webhookAllow` (host names, IPs or CIDRs, with or without a port, that may be internal). */
 export function createWebhookGuard(allow: string | readonly string[] = '', options: WebhookGuardOptions = {}): WebhookGuard {
   const allowList = parseWebhookAllowList(allow);
   const lookup = options.lookup ?? systemLookup;
@@ -215,7 +258,8 @@ export function createWebhookGuard(allow: string | readonly string[] = '', optio
       // WHATWG parsing already turned 0x7f.1, 2130706433 and 127.1 into 127.0.0.1.
       const host = normalizeHost(url.hostname);
       if (!host) throw new WebhookRefusedError('the URL has no host');
-      const hostAllowed = allowList.hosts.has(host);
+      const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+      const hostAllowed = allowList.hosts.has(host) || allowList.hostPorts.has(`${host}:${port}`);
       const literal = isIP(host);
       let addresses: ResolvedAddress[];
       if (literal) {
@@ -232,7 +276,7 @@ export function createWebhookGuard(allow: string | readonly string[] = '', optio
       if (!hostAllowed) {
         // Every address must pass: a connection may use any of them.
         for (const { address } of addresses) {
-          const reason = forbiddenAddressReason(address, allowList);
+          const reason = forbiddenAddressReason(address, allowList, port);
           if (reason) throw new WebhookRefusedError(`${literal ? host : `${host} resolves to ${address}, which`} is ${reason}`);
         }
       }

@@ -91,6 +91,9 @@ t.test('registered endpoints: validation, versioned statuses, thrown errors', as
   const unknown = await app.inject({ method: 'GET', url: '/api/app/no_such_api/v1' });
   t.equal(unknown.statusCode, 404);
   t.same(unknown.json(), { code: 'api', description: 'Unsupported API: no_such_api' });
+  const bare = await app.inject({ method: 'POST', url: '/api/app/no_such_api' });
+  t.equal(bare.statusCode, 200, 'unversioned: HTTP 200, like every error there');
+  t.same(bare.json(), { code: 'api', description: 'Unsupported API: no_such_api' });
 });
 
 t.test('health and readiness', async (t) => {

@@ -36,3 +36,15 @@ t.test('config: every variable is listed once', async (t) => {
   t.ok(CONFIG_ENV_VARS.includes('REDIS_URL'));
   t.ok(CONFIG_ENV_VARS.includes('SHALLOT_DATA_DIR'));
 });
+
+t.test('config: SHALLOT_WEBHOOK_ALLOW takes host:port entries; a bad entry is a ConfigError naming the variable', async (t) => {
+  t.equal(
+    loadConfig({ SHALLOT_WEBHOOK_ALLOW: '127.0.0.1:8080,[::1]:8080,hooks.local:9000' }).webhookAllow,
+    '127.0.0.1:8080,[::1]:8080,hooks.local:9000',
+  );
+  t.throws(
+    () => loadConfig({ SHALLOT_WEBHOOK_ALLOW: '127.0.0.1:99999' }),
+    /SHALLOT_WEBHOOK_ALLOW is invalid: "127.0.0.1:99999" has an invalid port/,
+  );
+  t.throws(() => loadConfig({ SHALLOT_WEBHOOK_ALLOW: 'a b' }), { kind: 'config', message: /SHALLOT_WEBHOOK_ALLOW/ });
+});

@@ -156,6 +156,37 @@ t.test('ssrf: a malformed allow list entry fails loudly', async (t) => {
   t.doesNotThrow(() => parseWebhookAllowList(' , ,'), 'empty entries are ignored');
 });
 
+t.test('ssrf: host:port entries open that port only, and parse without throwing', async (t) => {
+  const lookup = fakeDns({ 'hooks.internal': ['10.1.1.1'], localhost: ['127.0.0.1'] });
+  const guard = createWebhookGuard('127.0.0.1:8080, [::1]:9000, hooks.internal:8443, 10.0.0.0/8', { lookup });
+  t.ok(await guard.check('http://127.0.0.1:8080/api/app/echo'), 'the allowed address on its port');
+  t.ok(await guard.check('http://localhost:8080/'), 'a name resolving to it, same port');
+  await t.rejects(guard.check('http://127.0.0.1:8081/'), /loopback/, 'another port of the same address');
+  await t.rejects(guard.check('http://127.0.0.1/'), /loopback/, 'the default port is 80, not 8080');
+  t.ok(await guard.check('http://[::1]:9000/'), 'bracketed IPv6 with a port');
+  await t.rejects(guard.check('http://[::1]:9001/'), /loopback/);
+  t.ok(await guard.check('https://hooks.internal:8443/'), 'a host name on its port');
+  t.ok(await guard.check('http://10.2.3.4:1234/'), 'CIDR ranges stay port-independent');
+
+  const https = createWebhookGuard('hooks.internal:443', { lookup });
+  t.ok(await https.check('https://hooks.internal/'), 'https without a port is port 443');
+  await t.rejects(https.check('http://hooks.internal/'), /private/, 'http without a port is port 80');
+
+  for (const bad of ['127.0.0.1:0', '127.0.0.1:65536', '127.0.0.1:x', 'host:', '[::1]:', '[::1]x']) {
+    t.throws(() => parseWebhookAllowList(bad), { name: 'TypeError' }, `${bad} is rejected`);
+  }
+});
+
+t.test('ssrf: a receiver allow-listed as host:port is reached over real HTTP, another port is not', async (t) => {
+  const hook = await receiver(t);
+  const other = await receiver(t);
+  const guard = createWebhookGuard(`127.0.0.1:${hook.port}`);
+  t.match(await deliverWebhook(hook.url, { body: 'x' }, guard), { ok: true, status: 200 });
+  t.match(await deliverWebhook(other.url, { body: 'x' }, guard), { ok: false, refused: true });
+  t.equal(hook.received.length, 1);
+  t.equal(other.received.length, 0, 'the receiver on another port was never called');
+});
+
 t.test('ssrf: a local receiver is reached only when allow-listed', async (t) => {
   const hook = await receiver(t);
   const refused = await deliverWebhook(hook.url, { body: '{"a":1}' }, createWebhookGuard(''));

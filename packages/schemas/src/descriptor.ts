@@ -8,10 +8,11 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS'
 
 /**
  * Who may call an endpoint.
- * - `none`: anonymous; `any`: a session or an API key; `session`: a session only (the /api/user namespace);
+ * - `none`: anonymous; `optional`: anonymous, but credentials that are presented must be valid (echo, ping: a
+ *   script learns that its key is wrong); `any`: a session or an API key; `session`: a session only (the /api/user namespace);
  * - `admin` or any other string: that privilege (admin implies all).
  */
-export type Privilege = 'none' | 'any' | 'session' | 'admin' | (string & {});
+export type Privilege = 'none' | 'optional' | 'any' | 'session' | 'admin' | (string & {});
 
 /**
  * Where an endpoint lives:
@@ -30,6 +31,8 @@ export interface ApiDescriptor<TParams extends TSchema = TSchema, TResponse exte
   service: ServiceName;
   privilege: Privilege;
   summary: string;
+  /** The /docs section (tag) this call is listed under; derived from the record noun in its name when absent. */
+  section?: string;
   /** Request parameters: the query string for GET, the JSON body otherwise (merged, body wins). */
   params?: TParams;
   response: TResponse;

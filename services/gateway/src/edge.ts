@@ -9,7 +9,9 @@ import swaggerUi from '@fastify/swagger-ui';
 import { Errors } from '@shallot/core';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { API, type ApiDescriptor } from '@shallot/schemas';
 import helmet from 'helmet';
+import { buildOpenApiDocument } from './openapi.js';
 
 export interface EdgeOptions {
   /** Requests per minute per client IP; 0 turns rate limiting off. */
@@ -22,6 +24,8 @@ export interface EdgeOptions {
   /** Origins allowed to call from a browser (comma list, `*` for any); empty turns CORS off. */
   corsOrigins: string;
   version?: string;
+  /** The descriptors the document shows. @default every descriptor of the suite */
+  api?: readonly ApiDescriptor[];
 }
 
 /**
@@ -80,23 +84,12 @@ async function edge(app: FastifyInstance, options: EdgeOptions): Promise<void> {
         new Errors.rate(`Rate limit exceeded: ${context.max} requests per minute; retry in ${context.after}`),
     });
   }
+  // A static document built from the descriptors: one operation per API name, not one per URL the router knows.
   await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Shallot API',
-        description: 'Celery task monitoring and an xyOps-compatible job scheduling and server monitoring API.',
-        version: options.version ?? '0.1.0',
-      },
-      components: {
-        securitySchemes: {
-          session: { type: 'apiKey', in: 'header', name: 'X-Session-ID' },
-          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
-        },
-      },
-    },
+    mode: 'static',
+    specification: { document: buildOpenApiDocument(options.api ?? API, options.version ?? '0.1.0') as never },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { persistAuthorization: false, tryItOutEnabled: false } });
 }
 
 export const edgePlugin = fp(edge, { name: 'shallot-gateway-edge', fastify: '5.x' });

@@ -37,7 +37,7 @@ t.test('gateway: forwards login and echo to the owning service', async (t) => {
   t.match(session, /^[0-9a-f]{64}$/, 'login through the gateway answers a session');
   const echo = await gateway.inject({ method: 'GET', url: '/api/app/echo/v1?x=1', headers: { 'x-session-id': session } });
   t.equal(echo.statusCode, 200);
-  t.same(echo.json(), { code: 0, caller: { kind: 'session', username: 'admin', privileges: { admin: true } }, params: { x: '1' } });
+  t.match(echo.json(), { code: 0, caller: { kind: 'session', username: 'admin', privileges: { admin: true } }, params: { x: '1' } });
   const post = await gateway.inject({
     method: 'POST',
     url: '/api/app/echo/v1',
@@ -45,7 +45,7 @@ t.test('gateway: forwards login and echo to the owning service', async (t) => {
     payload: { nested: { a: 1 } },
   });
   t.same(post.json().params, { nested: { a: 1 } }, 'bodies arrive unchanged');
-  const anonymous = await gateway.inject({ method: 'GET', url: '/api/app/echo/v1' });
+  const anonymous = await gateway.inject({ method: 'GET', url: '/api/app/get_tags/v1' });
   t.equal(anonymous.statusCode, 403);
   t.equal(anonymous.json().code, 'session');
   t.ok(echo.headers['x-content-type-options'], 'security headers are set at the edge');
@@ -54,14 +54,31 @@ t.test('gateway: forwards login and echo to the owning service', async (t) => {
 t.test('gateway: the routing table is every descriptor, and /docs documents each', async (t) => {
   const { gateway } = await deployment(t);
   const doc = (await gateway.inject('/docs/json')).json();
+  const operations = Object.entries(doc.paths as Record<string, Record<string, Record<string, unknown>>>).flatMap(([path, ops]) =>
+    Object.entries(ops).map(([method, op]) => ({ path, method, op })),
+  );
+  const ids = operations.map((o) => o.op.operationId);
+  t.equal(new Set(ids).size, ids.length, 'operationIds are unique');
   for (const descriptor of API) {
+    const found = operations.filter(
+      (o) => o.op.operationId === descriptor.name || o.op.operationId === `${descriptor.namespace}_${descriptor.name}`,
+    );
+    t.equal(found.length, 1, `${descriptor.name}: one operation`);
+    const { path, method, op } = found[0] ?? { path: '', method: '', op: {} };
+    const routes = routePaths(descriptor).map((r) => r.replace(/:(\w+)/g, '{$1}'));
+    t.ok(routes.includes(path), `${descriptor.name} is documented at one of its URLs`);
+    t.ok(descriptor.methods.map((m) => m.toLowerCase()).includes(method), `${descriptor.name}: one of its methods`);
+    t.equal((op.tags as string[] | undefined)?.length, 1, `${descriptor.name}: one tag`);
+    t.ok(Array.isArray(op.security), `${descriptor.name}: declares its security`);
     for (const route of routePaths(descriptor)) {
-      // OpenAPI spells path parameters {name}; Fastify spells them :name.
-      const path = route.replace(/:(\w+)/g, '{$1}');
-      t.ok(doc.paths[path], `${path} is documented`);
-      for (const method of descriptor.methods) t.ok(doc.paths[path]?.[method.toLowerCase()], `${method} ${path}`);
+      for (const m of descriptor.methods) {
+        if (`${m} ${route}` !== `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`) {
+          t.match(op.description, `\`${m} ${route}\``, `${descriptor.name}: alias ${m} ${route} listed`);
+        }
+      }
     }
   }
+  t.ok(doc.paths['/health']?.get && doc.paths['/ready']?.get, '/health and /ready are documented');
   t.equal((await gateway.inject('/docs')).statusCode < 400, true, 'the docs UI is served');
 });
 

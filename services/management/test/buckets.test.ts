@@ -60,7 +60,7 @@ t.test('buckets: data is stored with the bucket, answered by get_bucket, replace
   t.same((await h.api('get_bucket', { id })).body.data, { only: true }, 'update replaces data whole');
   t.equal((await h.api('update_bucket', { id, title: 'Renamed' })).body.code, 0);
   t.same((await h.api('get_bucket', { id })).body.data, { only: true }, 'update without data keeps it');
-  t.equal((await h.api('write_bucket_data', { id: 'no_bucket', data: { a: 1 } })).body.code, 'notfound');
+  t.equal((await h.api('write_bucket_data', { id: 'no_bucket', data: { a: 1 } })).body.code, 'bucket');
   t.equal((await h.api('write_bucket_data', { id, data: 'nope' })).body.code, 'api');
   const dup = await h.api('create_bucket', { id, title: 'Dup', data: { overwritten: true } });
   t.equal(dup.body.code, 'bucket');
@@ -173,7 +173,7 @@ t.test('buckets: empty and unnamed uploads, a missing or unknown bucket and non-
         { name: 'f', filename: 'a.txt', value: 'x' },
       ])
     ).body.code,
-    'notfound',
+    'bucket',
   );
   t.equal(
     (

@@ -74,12 +74,12 @@ t.test('conventions of /api/app/NAME/v1 calls', async (t) => {
     t.equal(extra.body.code, 'api', 'unknown fields of a strict record are refused, not dropped');
   });
 
-  await t.test('errors: real statuses on /v1, HTTP 200 without it; unknown APIs answer code 1', async (t) => {
+  await t.test('errors: real statuses on /v1, HTTP 200 without it; unknown APIs answer code api', async (t) => {
     const versioned = await h.call({ method: 'POST', url: '/api/app/get_tag/v1', headers: auth, payload: { id: 'nope' } });
     t.equal(versioned.status, 404);
     const bare = await h.call({ method: 'POST', url: '/api/app/get_tag', headers: auth, payload: { id: 'nope' } });
     t.equal(bare.status, 200);
-    t.equal(bare.body.code, 'notfound');
+    t.equal(bare.body.code, 'tag');
     const noSession = await h.call({ method: 'POST', url: '/api/app/get_tag', payload: { id: 'nope' } });
     t.same(noSession.body, { code: 'session', description: 'No Session ID or API Key could be found' });
     t.equal(noSession.status, 200);

@@ -22,7 +22,7 @@ export interface SectionCase {
   privileges: { create: string; edit: string; delete: string };
   /** Duplicate-id error code. @default singular */
   duplicateCode?: string;
-  /** Error code of update/delete on an unknown id. @default 'notfound' */
+  /** Error code of update/delete on an unknown id. @default singular (the section's code, as xyOps answers) */
   unknownUpdateCode?: string;
   /** Server defaults expected on a fresh record. */
   defaults?: Fields;
@@ -89,7 +89,7 @@ export function crudTable(t: Tap, section: SectionCase): void {
     t.same(deleted.body, { code: 0 });
     const gone = await h.api(`get_${singular}`, { id: record.id });
     t.equal(gone.status, 404);
-    t.equal(gone.body.code, 'notfound');
+    t.equal(gone.body.code, singular);
   });
 
   t.test(`${plural}: a client id is kept; a duplicate id is refused with code ${section.duplicateCode ?? singular}`, async (t) => {
@@ -128,11 +128,11 @@ export function crudTable(t: Tap, section: SectionCase): void {
   t.test(`${plural}: unknown ids`, async (t) => {
     const h = await harnessOnce(t);
     const get = await h.api(`get_${singular}`, { id: 'nope_nothing' });
-    t.equal(get.body.code, 'notfound');
+    t.equal(get.body.code, singular);
     const update = await h.api(`update_${singular}`, { id: 'nope_nothing', ...section.update });
-    t.equal(update.body.code, section.unknownUpdateCode ?? 'notfound');
+    t.equal(update.body.code, section.unknownUpdateCode ?? singular);
     const del = await h.api(`delete_${singular}`, { id: 'nope_nothing' });
-    t.equal(del.body.code, 'notfound');
+    t.equal(del.body.code, singular);
     const missing = await h.api(`get_${singular}`, {});
     t.equal(missing.body.code, 'api', 'id is required');
   });

@@ -43,7 +43,7 @@ t.test('watch_group / create_group_snapshot', async (t) => {
   await t.test('watch_group: unknown group, bad params', async (t) => {
     const unknown = await h.api('watch_group', { id: 'nope', duration: 60 });
     t.equal(unknown.status, 404);
-    t.equal(unknown.body.code, 'notfound');
+    t.equal(unknown.body.code, 'group');
     t.equal(await h.ctx.redis.client.get(groupWatchKey('nope')), null, 'nothing stored for an unknown group');
     for (const payload of [
       { id: 'db' },
@@ -66,7 +66,7 @@ t.test('watch_group / create_group_snapshot', async (t) => {
     t.equal(res.body.code, 'server');
     t.equal(res.body.description, 'No monitoring data for group web yet: snapshots need servers reporting metrics');
     const unknown = await h.api('create_group_snapshot', { group: 'nope' });
-    t.equal(unknown.body.code, 'notfound');
+    t.equal(unknown.body.code, 'group');
     for (const payload of [{}, { group: '' }, { group: 5 }, { id: 'web' }]) {
       t.equal((await h.api('create_group_snapshot', payload)).body.code, 'api', JSON.stringify(payload));
     }

@@ -28,8 +28,8 @@ t.test('test_monitor_plugin / test_scheduler_plugin', async (t) => {
   await t.test('unknown ids and plugins of the wrong type', async (t) => {
     const m = await h.api('test_monitor_plugin', { id: 'nope', server: 's1' });
     t.equal(m.status, 404);
-    t.equal(m.body.code, 'notfound');
-    t.equal((await h.api('test_scheduler_plugin', { id: 'nope' })).body.code, 'notfound');
+    t.equal(m.body.code, 'plugin');
+    t.equal((await h.api('test_scheduler_plugin', { id: 'nope' })).body.code, 'plugin');
     for (const id of ['sched', 'ev']) {
       const res = await h.api('test_monitor_plugin', { id, server: 's1' });
       t.equal(res.body.code, 'api');

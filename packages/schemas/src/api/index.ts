@@ -6,7 +6,7 @@ import { LEEK_EVENTS_API } from '../leek/events-api.js';
 import { LEEK_SEARCH_API } from '../leek/search-api.js';
 import { categoriesApi } from './categories.js';
 import { DEFINITIONS_API } from './definitions.js';
-import { echo } from './echo.js';
+import { echo, ping } from './echo.js';
 import { GLOBAL_STATE_API } from './global-state.js';
 import { EVENTS_API } from './events.js';
 import { JOBS_API } from './jobs.js';
@@ -41,6 +41,7 @@ export const API: readonly ApiDescriptor[] = [
   logout,
   resumeSession,
   echo,
+  ping,
   ...GLOBAL_STATE_API,
   ...categoriesApi.all,
   ...DEFINITIONS_API,

@@ -30,15 +30,13 @@ export const testWebHook = defineApi({
   service: 'management',
   privilege: 'edit_web_hooks',
   summary:
-    'Send a web hook once for real (merged over the saved hook when the id exists). Always code 0: the outcome, ' +
-    'failure included, is in result {code, description, details}',
+    'Send a web hook once for real. The given fields are merged over the saved hook when the id exists (then only ' +
+    'the id is required); otherwise title, method and url are required. Always code 0: the outcome, failure ' +
+    'included, is in result {code, description, details}',
   params: Type.Object(
     {
       ...Type.Partial(WebHook).properties,
       id: Type.String({ pattern: DEFINITION_ID_PATTERN, maxLength: 100 }),
-      title: WebHook.properties.title,
-      method: WebHook.properties.method,
-      url: WebHook.properties.url,
     },
     { additionalProperties: true },
   ),

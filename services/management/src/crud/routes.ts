@@ -11,6 +11,7 @@ import {
   cachedRead,
   generateId,
   implement,
+  missingRecord,
 } from '@shallot/core';
 import { BOOKKEEPING_KEYS, type CrudApi } from '@shallot/schemas';
 import { type CollectionRecord, StoreError } from '@shallot/store';
@@ -135,7 +136,7 @@ export function crudRoutes<R extends TObject>(api: CrudApi<R>, ctx: ServiceConte
 
   async function load(id: string): Promise<CollectionRecord> {
     const record = await ctx.store.collections.get(collection, id);
-    if (!record) throw new Errors.notfound(`${Label} not found: ${id}`);
+    if (!record) throw missingRecord(singular, id);
     return record;
   }
 
@@ -223,7 +224,7 @@ export function crudRoutes<R extends TObject>(api: CrudApi<R>, ctx: ServiceConte
       checkAccess(who, stored);
       const hook: HookContext = { ctx, caller: who, request, answer: {} };
       if (hooks.beforeDelete) await hooks.beforeDelete(stored, hook);
-      if (!(await ctx.store.collections.delete(collection, id))) throw new Errors.notfound(`${Label} not found: ${id}`);
+      if (!(await ctx.store.collections.delete(collection, id))) throw missingRecord(singular, id);
       await recordActivity(ctx, request, who, `${type}_delete`, { description: titleOf(stored), keywords: [id], [type]: redact(stored) });
       await after('delete', stored, hook);
       return { code: 0 as const };

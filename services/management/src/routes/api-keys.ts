@@ -1,6 +1,7 @@
 /**
  * API keys (api-sections §10): administrators only. The server generates the key (32 random bytes, url-safe base64),
- * stores only its SHA-256 (`key_hash`, what auth looks keys up by) and a mask, and answers the plain key once.
+ * stores only its SHA-256 (`key_hash`, what auth looks keys up by) and a mask, and answers the plain key once. Records
+ * show the hash as `key` (64 hex characters) and `mask` (first 4 characters, 8 `*`, last 4), as xyOps does.
  */
 import { randomBytes } from 'node:crypto';
 import { type Implementation, type ServiceContext, hashApiKey } from '@shallot/core';
@@ -25,7 +26,8 @@ export function apiKeyRoutes(ctx: ServiceContext): Implementation[] {
       hook.answer.plain_key = plain;
       return { ...normalised, key_hash: hashApiKey(plain), mask: mask(plain) };
     },
-    // The hash never leaves the server; `mask` identifies the key.
-    redact: ({ key_hash: _hash, ...shown }) => shown,
+    // Activity rows never carry the hash; answers show it as `key` (as xyOps does: the plain key cannot be recovered
+    // from its SHA-256).
+    redact: ({ key_hash, ...shown }, reader) => (reader && typeof key_hash === 'string' ? { ...shown, key: key_hash } : shown),
   });
 }

@@ -14,6 +14,7 @@ import {
   type ServiceContext,
   blobStoreFor,
   generateId,
+  missingRecord,
   implement,
   randomFolder,
   urlName,
@@ -58,7 +59,7 @@ function dataOf(contents: CollectionRecord | undefined): Fields {
 
 async function loadBucket(ctx: ServiceContext, id: string): Promise<CollectionRecord> {
   const bucket = await ctx.store.collections.get(BUCKETS, id);
-  if (!bucket) throw new Errors.notfound(`Bucket not found: ${id}`);
+  if (!bucket) throw missingRecord('bucket', id);
   return bucket;
 }
 

@@ -1,5 +1,14 @@
 /** Server groups (seed 001 §Groups): ordered, scoped by id; hostname_match must compile; alert actions validated. */
-import { type Caller, Errors, type Implementation, RecordError, type ServiceContext, compileRegex, implement } from '@shallot/core';
+import {
+  type Caller,
+  Errors,
+  type Implementation,
+  RecordError,
+  type ServiceContext,
+  compileRegex,
+  implement,
+  missingRecord,
+} from '@shallot/core';
 import { createGroupSnapshot, groupsApi, multiUpdateGroups, watchGroup } from '@shallot/schemas';
 import type { CollectionRecord } from '@shallot/store';
 import { recordActivity } from '../activity.js';
@@ -31,7 +40,7 @@ export function groupRoutes(ctx: ServiceContext): Implementation[] {
   /** The group, if it exists and the caller's group scope covers it (same answers as get_group). */
   async function loadScoped(caller: Caller | null, id: string): Promise<CollectionRecord> {
     const group = await ctx.store.collections.get(groupsApi.options.collection, id);
-    if (!group) throw new Errors.notfound(`Group not found: ${id}`);
+    if (!group) throw missingRecord('group', id);
     if (caller && !byGroupId(caller, group)) throw new Errors.access(`You do not have access to group "${id}".`);
     return group;
   }

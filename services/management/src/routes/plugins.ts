@@ -1,5 +1,5 @@
 /** Plugins (api-sections §1): not scoped; params validated on save; locked params are for administrators only. */
-import { Errors, type Implementation, RecordError, type ServiceContext, implement } from '@shallot/core';
+import { Errors, type Implementation, RecordError, type ServiceContext, implement, missingRecord } from '@shallot/core';
 import { type PluginParam, pluginsApi, testMonitorPlugin, testSchedulerPlugin } from '@shallot/schemas';
 import type { CollectionRecord } from '@shallot/store';
 import { crudRoutes } from '../crud/index.js';
@@ -44,7 +44,7 @@ export function pluginRoutes(ctx: ServiceContext): Implementation[] {
   /** The plugin to test: it must exist and be of the tested type. */
   async function loadOfType(id: string, type: 'monitor' | 'scheduler'): Promise<CollectionRecord> {
     const plugin = await ctx.store.collections.get(pluginsApi.options.collection, id);
-    if (!plugin) throw new Errors.notfound(`Plugin not found: ${id}`);
+    if (!plugin) throw missingRecord('plugin', id);
     if (plugin.type !== type) throw new Errors.api(`Plugin "${id}" is not a ${type} plugin (type: ${String(plugin.type)})`);
     return plugin;
   }

@@ -10,6 +10,7 @@ import {
   type ServiceContext,
   generateId,
   implement,
+  missingRecord,
   openSecret,
   sealSecret,
 } from '@shallot/core';
@@ -88,7 +89,7 @@ export function secretRoutes(ctx: ServiceContext): Implementation[] {
   // stored first and put back if the metadata update is refused.
   routes = wrapHandler(routes, secretsApi.update, (original) => async (call) => {
     const { fields, names: _ignored, ...rest } = call.params as Fields & { id: string; fields?: SecretField[] };
-    if (!(await ctx.store.collections.get(SECRETS, rest.id))) throw new RecordError('secret', `Secret not found: ${rest.id}`, 404);
+    if (!(await ctx.store.collections.get(SECRETS, rest.id))) throw missingRecord('secret', rest.id);
     if (fields === undefined) return original({ ...call, params: rest });
     const names = namesOf(fields);
     const values = await seal(ctx, rest.id, fields);
@@ -106,7 +107,7 @@ export function secretRoutes(ctx: ServiceContext): Implementation[] {
   routes.push(
     implement(decryptSecret, async ({ params, caller, request }) => {
       const record = await ctx.store.collections.get(SECRETS, params.id);
-      if (!record) throw new RecordError('secret', `Secret not found: ${params.id}`, 404);
+      if (!record) throw missingRecord('secret', params.id);
       const fields = await secretValues(ctx, params.id);
       // Who opened which secret is logged; what it holds never is.
       await recordActivity(ctx, request, caller as Caller, 'secret_access', {

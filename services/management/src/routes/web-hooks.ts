@@ -6,6 +6,7 @@
  * report survives failures; `result.code` is 0 on a 2xx answer and "webhook" otherwise.
  */
 import {
+  Errors,
   type Implementation,
   type Permissions,
   type ServiceContext,
@@ -90,6 +91,12 @@ export function webHookRoutes(ctx: ServiceContext): Implementation[] {
   routes.push(
     implement(testWebHook, async ({ params }) => {
       const saved = await ctx.store.collections.get(webHooksApi.options.collection, params.id);
+      if (!saved) {
+        for (const field of ['title', 'method', 'url'] as const) {
+          if (params[field] === undefined)
+            throw new Errors.api(`Missing parameter: ${field} (there is no saved web hook "${params.id}" to take it from)`);
+        }
+      }
       const hook = { ...(saved ?? {}), ...params } as unknown as WebHookSpec & { title: string };
       checkTemplates(hook as unknown as Record<string, unknown>);
       const secrets = saved ? await secretsForWebHook(ctx, params.id) : [];
