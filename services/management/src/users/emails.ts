@@ -65,19 +65,24 @@ export async function migrateIdentities(ctx: ServiceContext, log: { warn(obj: ob
     if (email !== '') count.set(email, (count.get(email) ?? 0) + 1);
   }
   const patches: Array<{ id: string; fields: Record<string, unknown> }> = [];
+  // Records from the store may be frozen: the verified address of each user is kept here, not written onto them.
+  const verifiedOf = new Map<string, string>();
   for (const user of users) {
-    if (typeof user.verified_email === 'string') continue;
+    if (typeof user.verified_email === 'string') {
+      verifiedOf.set(user.id, verifiedEmailOf(user));
+      continue;
+    }
     const email = normalizeEmail(user.email);
     const unique = email !== '' && count.get(email) === 1;
     if (email !== '' && !unique) log.warn({ username: user.username }, 'e-mail address shared by several accounts: left unverified');
     patches.push({ id: user.id, fields: { email, verified_email: unique ? email : '' } });
-    user.verified_email = unique ? email : '';
+    verifiedOf.set(user.id, unique ? email : '');
   }
   if (patches.length > 0) await ctx.store.collections.patchMany(USERS, patches);
 
   const byVerified = new Map<string, string>();
   for (const user of users) {
-    const verified = verifiedEmailOf(user);
+    const verified = verifiedOf.get(user.id) ?? '';
     if (verified !== '') byVerified.set(verified, byVerified.has(verified) ? '' : user.id);
   }
   const idOf = (address: string): string => byVerified.get(normalizeEmail(address)) || `unclaimed:${normalizeEmail(address)}`;
