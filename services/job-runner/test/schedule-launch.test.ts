@@ -2,7 +2,7 @@
  * schedule.launch → jobs: a real job-runner (real Redis, SQLite) turns each scheduled launch into exactly one job,
  * however often the message is delivered, and skips launches of events that were deleted or disabled since.
  */
-import { JOBS_INDEX, JOBS_SCOPE, createApp, createProducer, listActiveJobs, prepareApp } from '@shallot/core';
+import { JOBS_INDEX, JOBS_SCOPE, createApp, createProducer, listActiveJobs, prepareApp, readEventState } from '@shallot/core';
 import { testContext } from '@shallot/core/testing';
 import { type ScheduleLaunchPayload, scheduleLaunchQueue } from '@shallot/schemas';
 import t from 'tap';
@@ -89,6 +89,8 @@ t.test('a launch delivered three times (twice at once) creates exactly one job, 
   await sleep(1500);
   t.equal(await ctx.store.indexes.count(JOBS_INDEX.name, JOBS_SCOPE), 1, 'one job in the index');
   t.same(await listActiveJobs(ctx.redis), [], 'and none active');
+  // The job id alone would hide a second run of the same id: the event's run counter counts completions.
+  t.equal(Number((await readEventState(ctx.redis, 'nightly')).total_count), 1, 'the event ran once');
   t.equal(launchJobId(payload), id, 'the job id is a function of the launch');
   t.not(launchJobId({ ...payload, key: `nightly.${now}.g1` }), id, 'a replayed (time machine) slot gets a new job');
   t.equal(id.length, 16);
@@ -101,7 +103,14 @@ t.test('launches of a deleted or disabled event, or one in a disabled category, 
   await ctx.store.collections.create('events', event('paused-cat', { category: 'paused' }));
   await ctx.store.collections.create('events', event('fine'));
   const now = Math.floor(Date.now() / 1000);
-  const launch = (id: string): ScheduleLaunchPayload => ({ key: `${id}.${now}`, event: id, now, minute: now, source: 'scheduler', fence: 1 });
+  const launch = (id: string): ScheduleLaunchPayload => ({
+    key: `${id}.${now}`,
+    event: id,
+    now,
+    minute: now,
+    source: 'scheduler',
+    fence: 1,
+  });
   for (const id of ['gone', 'off', 'paused-cat']) await producer.add(launch(id), { jobId: launch(id).key });
   // Sent last: once its job completed, the others had their turn on the same queue.
   await producer.add(launch('fine'), { jobId: launch('fine').key });
@@ -135,7 +144,10 @@ t.test('the scheduler and the consumer together: an interval event runs as sched
     return hits.length >= 2 ? hits : undefined;
   });
   const slots = jobs.map((j) => j.now as number).sort();
-  t.ok(slots.every((s) => (s - start) % 2 === 0 && s >= start), `slots on the interval: ${slots.map((s) => s - start)}`);
+  t.ok(
+    slots.every((s) => (s - start) % 2 === 0 && s >= start),
+    `slots on the interval: ${slots.map((s) => s - start)}`,
+  );
   t.equal(new Set(slots).size, slots.length, 'one job per slot');
   t.ok(jobs.every((j) => j.source === 'scheduler' && j.code === 0 && j.event === 'every2s'));
 });

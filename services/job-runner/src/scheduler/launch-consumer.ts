@@ -4,15 +4,7 @@
  * job in the active set or the jobs index and creates nothing; a short claim key keeps two concurrent deliveries apart.
  */
 import { createHash } from 'node:crypto';
-import {
-  JOBS_INDEX,
-  JOBS_SCOPE,
-  type Producer,
-  type RedisWiring,
-  buildJob,
-  enqueueJob,
-  getActiveJob,
-} from '@shallot/core';
+import { JOBS_INDEX, JOBS_SCOPE, type Producer, type RedisWiring, buildJob, enqueueJob, getActiveJob } from '@shallot/core';
 import type { ScheduleLaunchPayload } from '@shallot/schemas';
 import type { Store } from '@shallot/store';
 
@@ -75,8 +67,7 @@ export function createLaunchHandler({ redis, store, dispatch, log }: LaunchConsu
     if ((await redis.client.set(claim, id, 'EX', LAUNCH_CLAIM_SECONDS, 'NX')) !== 'OK') return skip('launch in progress');
     try {
       const tags = [...(Array.isArray(event.tags) ? (event.tags as string[]) : []), ...(payload.tags ?? [])];
-      const input =
-        payload.data === undefined ? undefined : Array.isArray(payload.data) ? { items: payload.data } : { data: payload.data };
+      const input = payload.data === undefined ? undefined : Array.isArray(payload.data) ? { items: payload.data } : { data: payload.data };
       const workflow = asObject(event.workflow);
       const job = buildJob({
         event: { ...event, params: { ...asObject(event.params), ...(payload.params ?? {}) } },

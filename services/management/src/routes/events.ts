@@ -92,7 +92,9 @@ function checkTriggers(input: unknown): Fields[] {
     const type = asObject(entry).type;
     const schema = TRIGGER_SCHEMAS.get(String(type));
     if (!schema) {
-      throw new Errors.api(`triggers[${index}]: unknown trigger type ${JSON.stringify(type)}; known: ${[...TRIGGER_SCHEMAS.keys()].join(', ')}`);
+      throw new Errors.api(
+        `triggers[${index}]: unknown trigger type ${JSON.stringify(type)}; known: ${[...TRIGGER_SCHEMAS.keys()].join(', ')}`,
+      );
     }
     const error = Value.Errors(schema, entry).First();
     if (error) throw new Errors.api(`triggers[${index}] (${String(type)})${error.path || ''}: ${error.message}`);
@@ -244,7 +246,12 @@ export function eventRoutes(ctx: ServiceContext): Implementation[] {
       const answer = (await original(call)) as Record<string, unknown>;
       const id = (call.params as { id: string }).id;
       const jobs = (await listActiveJobs(ctx.redis)).filter((job) => job.event === id);
-      return { ...answer, jobs, queued: jobs.filter((job) => job.state === 'queued').length, next_runs: await nextRunsOf(asObject(answer.event)) };
+      return {
+        ...answer,
+        jobs,
+        queued: jobs.filter((job) => job.state === 'queued').length,
+        next_runs: await nextRunsOf(asObject(answer.event)),
+      };
     },
     getEvent,
   );
