@@ -42,6 +42,8 @@ const SETTINGS = {
   shutdownTimeoutMs: { env: 'SHALLOT_SHUTDOWN_TIMEOUT_MS', schema: Type.Integer({ minimum: 0 }), default: 10_000 },
   heartbeatSeconds: { env: 'SHALLOT_HEARTBEAT_SECONDS', schema: Type.Integer({ minimum: 1 }), default: 10 },
   scheduler: { env: 'SHALLOT_SCHEDULER', schema: Type.Boolean(), default: true },
+  /** This job-runner turns scheduled launches (the `schedule.launch` queue) into jobs; any runner may. */
+  scheduleLaunches: { env: 'SHALLOT_SCHEDULE_LAUNCHES', schema: Type.Boolean(), default: true },
   timezone: { env: 'SHALLOT_TZ', schema: Type.String({ maxLength: 100 }), default: '' },
   publicUrl: { env: 'SHALLOT_PUBLIC_URL', schema: Type.String(), default: '' },
   corsOrigins: { env: 'SHALLOT_CORS_ORIGINS', schema: Type.String(), default: '' },

@@ -19,7 +19,23 @@ export const STATE_KEYS = {
   schedulerCursors: 'scheduler:cursors',
   /** Hash: claimed launches not yet handed on. */
   schedulerPending: 'scheduler:pending',
+  /** Hash: event id → claim generation, bumped by the time machine so replayed minutes are new claims. */
+  schedulerGenerations: 'scheduler:gen',
 } as const;
+
+/**
+ * The time machine: sets an event's catch-up cursor (the last minute considered done), so the scheduler replays
+ * every minute after it. Minutes launched before are launched again: the event's claim generation moves on.
+ * Here rather than in the job-runner so management's update_event can call it.
+ */
+export async function setEventCursor(redis: Redis, eventId: string, cursor: number): Promise<void> {
+  const minute = Math.floor(cursor / 60) * 60;
+  await redis
+    .multi()
+    .hset(STATE_KEYS.schedulerCursors, eventId, String(minute))
+    .hincrby(STATE_KEYS.schedulerGenerations, eventId, 1)
+    .exec();
+}
 
 export const SCHEDULER_ENABLED = 'scheduler.enabled';
 

@@ -13,12 +13,21 @@ import {
   createWebhookGuard,
   registerApi,
 } from '@shallot/core';
-import { type NotifyPayload, type RunPayload, deliveriesQueue, dispatchQueue, notifyQueue, runQueue } from '@shallot/schemas';
+import {
+  type NotifyPayload,
+  type RunPayload,
+  deliveriesQueue,
+  dispatchQueue,
+  notifyQueue,
+  runQueue,
+  scheduleLaunchQueue,
+} from '@shallot/schemas';
 import type { JobsOptions } from 'bullmq';
 import fp from 'fastify-plugin';
 import { DEFAULT_DEDUPE_TTL_SECONDS, PatternMatcher, createDeliveryHandler, createNotifyHandler } from './notify/index.js';
 import { type EventSource, type Launcher, Scheduler, type SchedulerOptions, StoreEventSource } from './scheduler/scheduler.js';
 import { QUEUE_DISPATCH_AHEAD_MS, createQueueLauncher } from './scheduler/launcher.js';
+import { createLaunchHandler } from './scheduler/launch-consumer.js';
 import { Zones, isTimeZone } from './scheduler/zone.js';
 import { randomToken } from '@shallot/core';
 import { Dispatcher } from './dispatch/dispatcher.js';
@@ -145,6 +154,20 @@ const jobRunner: ServicePlugin<JobRunnerOptions> = async (
     consumerOptions,
   );
   const consumers = [run, notify, deliveries];
+  // Scheduled launches become jobs on any runner, whether or not it takes part in scheduling.
+  if (ctx.config.scheduleLaunches) {
+    const launches = createLaunchHandler({ redis: ctx.redis, store: ctx.store, dispatch: dispatchProducer, log });
+    consumers.push(
+      createConsumer(
+        ctx.redis,
+        scheduleLaunchQueue,
+        async (payload) => {
+          await launches(payload);
+        },
+        consumerOptions,
+      ),
+    );
+  }
 
   let scheduler: Scheduler | undefined;
   let launcher: ReturnType<typeof createQueueLauncher> | undefined;

@@ -1,4 +1,4 @@
-import { readEventState } from '@shallot/core';
+import { STATE_KEYS, readEventState } from '@shallot/core';
 import t from 'tap';
 import { crudTable, harness, userSession } from './crud-table.js';
 
@@ -86,7 +86,7 @@ t.test('events: plugin param rules, fields and overrides', async (t) => {
   t.equal(userSet.body.event.params.annotate, true, 'unlocked params change');
 });
 
-t.test('events: limits and actions are validated; triggers stored loosely', async (t) => {
+t.test('events: limits, actions and triggers are validated strictly', async (t) => {
   const h = await harness(t);
   const badLimits = [
     [{ type: 'time', enabled: true, duration: -1 }],
@@ -108,10 +108,40 @@ t.test('events: limits and actions are validated; triggers stored loosely', asyn
     const res = await h.api('create_event', { ...BASE, actions });
     t.equal(res.body.code, 'api', JSON.stringify(actions));
   }
-  const badTriggers = [[{ type: 'manual' }], ['manual'], [{ enabled: true }]];
-  for (const triggers of badTriggers) {
+  const badTriggers: Array<[unknown[], RegExp]> = [
+    // The loose shape (type + enabled) is the request schema's; the strict one per type is checkEvent's.
+    [[{ type: 'manual' }], /triggers\.0\.enabled/],
+    [['manual'], /triggers\.0: Expected object/],
+    [[{ enabled: true }], /triggers\.0\.type/],
+    [[{ type: 'interval', enabled: true, duration: 60 }], /triggers\[0\] \(interval\)\/start/],
+    [[{ type: 'hourly', enabled: true }], /unknown trigger type "hourly"/],
+    [[{ type: 'schedule', enabled: true, hours: [25] }], /triggers\[0\] \(schedule\)\/hours\/0/],
+    [[{ type: 'schedule', enabled: true, colour: 'red' }], /triggers\[0\] \(schedule\)/],
+    [[{ type: 'schedule', enabled: true, timezone: 'Mars/Olympus' }], /unknown time zone/],
+    [
+      [
+        { type: 'manual', enabled: true },
+        { type: 'manual', enabled: true },
+      ],
+      /At most one enabled manual/,
+    ],
+    [
+      [
+        { type: 'interval', enabled: true, start: 1_700_000_000, duration: 60 },
+        { type: 'precision', enabled: true, seconds: [5] },
+      ],
+      /interval trigger cannot be combined with an enabled precision/,
+    ],
+    [[{ type: 'blackout', enabled: true, start: 2000, end: 1000 }], /start must not be after end/],
+  ];
+  for (const [triggers, message] of badTriggers) {
     const res = await h.api('create_event', { ...BASE, triggers });
     t.equal(res.body.code, 'api', JSON.stringify(triggers));
+    t.match(res.body.description, message, JSON.stringify(triggers));
+    const fine = await h.api('create_event', { ...BASE, title: 'Fine' });
+    const update = await h.api('update_event', { id: fine.body.event.id, triggers });
+    t.equal(update.body.code, 'api', `update refuses ${JSON.stringify(triggers)}`);
+    t.same((await h.api('get_event', { id: fine.body.event.id })).body.event.triggers, [], 'and writes nothing');
   }
   const good = await h.api('create_event', {
     ...BASE,
@@ -127,11 +157,32 @@ t.test('events: limits and actions are validated; triggers stored loosely', asyn
     ],
     triggers: [
       { type: 'manual', enabled: true },
-      { type: 'schedule', enabled: true, hours: [4], minutes: [0] },
+      { type: 'schedule', enabled: true, hours: [4], minutes: [0], timezone: 'America/New_York' },
+      { type: 'single', enabled: true, epoch: 4_102_444_830 },
     ],
   });
   t.equal(good.body.code, 0, JSON.stringify(good.body));
   t.equal(good.body.event.triggers[1].hours[0], 4);
+  t.equal(good.body.event.triggers[2].epoch, 4_102_444_800, 'a single epoch is floored to the minute');
+
+  // next_runs: daily at 04:00 New York, the next five days' slots in order, 24 h apart except across a DST change.
+  const got = await h.api('get_event', { id: good.body.event.id });
+  const runs = got.body.next_runs as number[];
+  t.equal(runs.length, 5, JSON.stringify(runs));
+  const now = Date.now() / 1000;
+  const first = runs[0] ?? 0;
+  t.ok(first > now && first <= now + 86_400 + 3600, 'the first run is within a day');
+  for (const run of runs) {
+    const wall = new Intl.DateTimeFormat('en-GB', { timeZone: 'America/New_York', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    t.equal(wall.format(run * 1000), '04:00', 'each run is 04:00 in New York');
+  }
+  t.same(
+    [...runs].sort((a, b) => a - b),
+    runs,
+    'in order',
+  );
+  await h.api('update_event', { id: good.body.event.id, enabled: false });
+  t.same((await h.api('get_event', { id: good.body.event.id })).body.next_runs, [], 'a disabled event has no next runs');
 });
 
 t.test('events: workflows, update_state, history and scoping', async (t) => {
@@ -156,6 +207,8 @@ t.test('events: workflows, update_state, history and scoping', async (t) => {
   t.equal(updated.body.code, 0);
   t.notOk('update_state' in updated.body.event, 'update_state is not stored');
   t.same(await readEventState(h.ctx.redis, ev.id), { cursor: 1234 });
+  t.equal(await h.ctx.redis.client.hget(STATE_KEYS.schedulerCursors, ev.id), '1200', 'the scheduler cursor moved, on its minute');
+  t.equal(await h.ctx.redis.client.hget(STATE_KEYS.schedulerGenerations, ev.id), '1', 'replayed minutes are new claims');
 
   const history = await h.api('get_event_history', { id: ev.id, limit: 10 });
   t.equal(history.body.code, 0);

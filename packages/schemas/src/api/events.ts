@@ -18,8 +18,16 @@ export const eventsApi = crudApi({
 /** get_event also answers the event's active jobs and how many of them are queued. */
 export const getEvent: ApiDescriptor = {
   ...eventsApi.get,
-  summary: 'Fetch one event by id, with its active jobs and the count of its queued jobs',
-  response: Ok({ event: eventsApi.row, jobs: Type.Array(OpenObject), queued: Type.Integer({ minimum: 0 }) }),
+  summary: 'Fetch one event by id, with its active jobs, the count of its queued jobs and its next scheduled runs',
+  response: Ok({
+    event: eventsApi.row,
+    jobs: Type.Array(OpenObject),
+    queued: Type.Integer({ minimum: 0 }),
+    next_runs: Type.Array(Type.Integer({ minimum: 0 }), {
+      maxItems: 5,
+      description: 'The next run times (epoch seconds) of its schedule/interval/single triggers; empty when disabled',
+    }),
+  }),
 };
 
 /** delete_event refuses while jobs of the event are active; `delete_jobs` also removes its finished jobs. */

@@ -3,3 +3,4 @@ export * from './zone.js';
 export * from './state.js';
 export * from './scheduler.js';
 export * from './launcher.js';
+export * from './launch-consumer.js';

@@ -3,11 +3,11 @@
  * cursors and nth counters, claimed slots waiting to be handed on, and the global pause switch
  * (`scheduler.enabled`, as xyOps keeps it in its global state).
  */
-import { type RedisWiring, STATE_KEYS, schedulerEnabled, writeGlobalState } from '@shallot/core';
+import { type RedisWiring, STATE_KEYS, schedulerEnabled, setEventCursor, writeGlobalState } from '@shallot/core';
 
 type Redis = RedisWiring['client'];
 
-export { schedulerEnabled };
+export { schedulerEnabled, setEventCursor };
 
 export const KEYS = {
   lease: STATE_KEYS.schedulerLease,
@@ -18,7 +18,7 @@ export const KEYS = {
   cursors: STATE_KEYS.schedulerCursors,
   nth: 'scheduler:nth',
   /** Per event, bumped by the time machine: replays of minutes claimed before are new claims. */
-  generations: 'scheduler:gen',
+  generations: STATE_KEYS.schedulerGenerations,
   /** Claimed launches not yet handed on: field = launch key, value = {at, payload}. */
   pending: STATE_KEYS.schedulerPending,
   /** Every claim, once (capped): the audit of what the scheduler decided to launch. */
@@ -30,15 +30,6 @@ export const KEYS = {
 /** Pauses or resumes the scheduler, as update_global_state `{"scheduler.enabled": …}` does. */
 export async function setSchedulerEnabled(redis: Redis, enabled: boolean): Promise<void> {
   await writeGlobalState(redis, { 'scheduler.enabled': enabled });
-}
-
-/**
- * The time machine: sets an event's catch-up cursor (the last minute considered done), so the scheduler replays
- * every minute after it. Minutes launched before are launched again: the event's claim generation moves on.
- */
-export async function setEventCursor(redis: Redis, eventId: string, cursor: number): Promise<void> {
-  const minute = Math.floor(cursor / 60) * 60;
-  await redis.multi().hset(KEYS.cursors, eventId, String(minute)).hincrby(KEYS.generations, eventId, 1).exec();
 }
 
 export async function eventCursor(redis: Redis, eventId: string): Promise<number | undefined> {

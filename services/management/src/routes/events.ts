@@ -19,10 +19,23 @@ import {
   deleteEventState,
   implement,
   listActiveJobs,
+  setEventCursor,
   targetAllowed,
   writeEventState,
 } from '@shallot/core';
-import { EVENT_ALGOS, type PluginParam, deleteEvent, eventsApi, getEvent, getEventHistory } from '@shallot/schemas';
+import { eventNextRuns, isTimeZone, Zones } from '@shallot/core/schedule';
+import {
+  EVENT_ALGOS,
+  type PluginParam,
+  Trigger,
+  deleteEvent,
+  eventsApi,
+  getEvent,
+  getEventHistory,
+  normalizeTriggers,
+  triggerListProblem,
+} from '@shallot/schemas';
+import { Value } from '@sinclair/typebox/value';
 import type { CollectionRecord } from '@shallot/store';
 import { crudRoutes } from '../crud/index.js';
 import type { Fields } from '../crud/routes.js';
@@ -62,6 +75,34 @@ function refuseWith(error: unknown): never {
     throw new Errors.api(error.message);
   }
   throw error;
+}
+
+/** How many next runs get_event answers. */
+const NEXT_RUNS = 5;
+
+/** One strict schema per trigger type, so a refusal names the entry and its field instead of "union". */
+const TRIGGER_SCHEMAS = new Map(Trigger.anyOf.map((schema) => [String(schema.properties.type.const), schema]));
+
+/** The strict trigger list (data-structures §2), normalised (epochs floored to the minute); throws `api`. */
+function checkTriggers(input: unknown): Fields[] {
+  if (input === undefined) return [];
+  if (!Array.isArray(input)) throw new Errors.api('triggers must be an array');
+  if (input.length > 1000) throw new Errors.api('triggers: at most 1000 entries');
+  for (const [index, entry] of input.entries()) {
+    const type = asObject(entry).type;
+    const schema = TRIGGER_SCHEMAS.get(String(type));
+    if (!schema) {
+      throw new Errors.api(
+        `triggers[${index}]: unknown trigger type ${JSON.stringify(type)}; known: ${[...TRIGGER_SCHEMAS.keys()].join(', ')}`,
+      );
+    }
+    const error = Value.Errors(schema, entry).First();
+    if (error) throw new Errors.api(`triggers[${index}] (${String(type)})${error.path || ''}: ${error.message}`);
+  }
+  const triggers = input as Trigger[];
+  const problem = triggerListProblem(triggers, isTimeZone);
+  if (problem) throw new Errors.api(problem);
+  return normalizeTriggers(triggers) as unknown as Fields[];
 }
 
 export interface EventCheckOptions {
@@ -116,6 +157,7 @@ export async function checkEvent(ctx: ServiceContext, input: Fields, options: Ev
   for (const tag of (record.tags as string[] | undefined) ?? []) {
     if (!(await ctx.store.collections.get(TAGS, tag))) throw new Errors.api(`Tag not found: ${tag}`);
   }
+  record.triggers = checkTriggers(record.triggers);
 
   try {
     const pluginParams = asParams(plugin?.params);
@@ -149,6 +191,17 @@ export async function checkEvent(ctx: ServiceContext, input: Fields, options: Ev
 }
 
 export function eventRoutes(ctx: ServiceContext): Implementation[] {
+  const zones = new Zones(ctx.config.timezone && isTimeZone(ctx.config.timezone) ? ctx.config.timezone : undefined);
+  /** The next runs of an event, none when its category or plugin is disabled (the scheduler would skip it). */
+  async function nextRunsOf(event: Fields): Promise<number[]> {
+    const category = await ctx.store.collections.get(CATEGORIES, String(event.category));
+    if (!category || category.enabled === false) return [];
+    if (typeof event.plugin === 'string' && !event.plugin.startsWith('_')) {
+      const plugin = await ctx.store.collections.get(PLUGINS, event.plugin);
+      if (!plugin || plugin.enabled === false) return [];
+    }
+    return eventNextRuns(event as unknown as Parameters<typeof eventNextRuns>[0], zones, Math.floor(Date.now() / 1000), NEXT_RUNS);
+  }
   /** update_state per request, written after the record is stored. */
   const pendingState = new WeakMap<object, Record<string, unknown>>();
 
@@ -178,7 +231,11 @@ export function eventRoutes(ctx: ServiceContext): Implementation[] {
         return;
       }
       const state = pendingState.get(request);
-      if (state) await writeEventState(ctx.redis, id, state);
+      if (state) {
+        await writeEventState(ctx.redis, id, state);
+        // The time machine: the scheduler replays every minute after the cursor (catch-up events).
+        if (typeof state.cursor === 'number' && Number.isFinite(state.cursor)) await setEventCursor(ctx.redis.client, id, state.cursor);
+      }
     },
   });
 
@@ -189,7 +246,12 @@ export function eventRoutes(ctx: ServiceContext): Implementation[] {
       const answer = (await original(call)) as Record<string, unknown>;
       const id = (call.params as { id: string }).id;
       const jobs = (await listActiveJobs(ctx.redis)).filter((job) => job.event === id);
-      return { ...answer, jobs, queued: jobs.filter((job) => job.state === 'queued').length };
+      return {
+        ...answer,
+        jobs,
+        queued: jobs.filter((job) => job.state === 'queued').length,
+        next_runs: await nextRunsOf(asObject(answer.event)),
+      };
     },
     getEvent,
   );
