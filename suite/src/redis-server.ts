@@ -1,9 +1,9 @@
 /** Finds a Redis for the embedded suite: REDIS_URL, else a local one on 6379, else one started under the data dir. */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { DEFAULT_LOCAL_REDIS, RedisNotFoundError, redisAnswers } from '@shallot/core';
+import { freePort } from '@shallot/core';
 
 export { DEFAULT_LOCAL_REDIS, RedisNotFoundError };
 
@@ -18,18 +18,6 @@ export interface RedisForSuite {
 
 /** Kept under its old name for the suite's callers and tests. */
 export const answers = redisAnswers;
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 function hasRedisServer(): boolean {
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;

@@ -28,3 +28,4 @@ export * from './leek-caller.js';
 export * from './global-state.js';
 export * from './live-jobs.js';
 export * from './job-launch.js';
+export * from './ports.js';

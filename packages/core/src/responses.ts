@@ -92,7 +92,9 @@ async function standardResponses(app: FastifyInstance): Promise<void> {
     const name = /^\/api\/app\/([^/?]+)/.exec(request.url)?.[1];
     // As xyOps answers an unknown API: code `api` (HTTP 200 on unversioned URLs, like every error there).
     if (name) return sendError(request, reply, { kind: 'api', description: `Unsupported API: ${quote(name)}`, status: 404 });
-    return reply.status(404).send({ code: 'notfound', description: capDescription(`No route for ${request.method} ${request.url.split('?')[0]}`) });
+    return reply
+      .status(404)
+      .send({ code: 'notfound', description: capDescription(`No route for ${request.method} ${request.url.split('?')[0]}`) });
   });
 }
 

@@ -4,7 +4,6 @@
  * when Redis goes and one when it is back (no stack trace per retry or per request), and sessions survive it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import Fastify from 'fastify';
@@ -15,6 +14,7 @@ import { implement, registerApi } from '../src/api.js';
 import { USERS } from '../src/identity.js';
 import { prepareApp } from '../src/service.js';
 import { testContext } from '../src/testing.js';
+import { freePort } from '@shallot/core';
 
 const whoami = defineApi({
   name: 'whoami',
@@ -26,17 +26,6 @@ const whoami = defineApi({
   params: Type.Object({}),
   response: Ok({ username: Type.String() }),
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 async function startRedis(port: number): Promise<ChildProcess> {
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {

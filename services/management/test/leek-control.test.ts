@@ -5,7 +5,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,22 +15,12 @@ import { connect as amqpConnect } from 'amqplib';
 import { Redis } from 'ioredis';
 import t, { type Test } from 'tap';
 import { type Answer, type Harness, harness } from './helpers.js';
+import { freePort } from '@shallot/core';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 /** Debian's interpreter: python3-celery and python3-redis install into it (another python3 may come first on PATH). */
 const PYTHON = '/usr/bin/python3';
 const BROKER_PASSWORD = 'broker-secret-42';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** Why the Celery cases cannot run here, or undefined when they can. */
 function celeryMissing(): string | undefined {

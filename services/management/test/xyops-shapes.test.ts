@@ -4,23 +4,12 @@
  * saved hook, and a web hook to the suite's own echo once its address is allow-listed with a port.
  */
 import { createHash } from 'node:crypto';
-import { createServer } from 'node:net';
 import t from 'tap';
 import { type Answer, authHeaders, harness } from './helpers.js';
+import { freePort } from '@shallot/core';
 
 const SECTIONS = ['tag', 'category', 'role', 'plugin', 'group', 'bucket', 'channel', 'monitor', 'alert', 'secret', 'web_hook', 'api_key'];
 const WORDS: Record<string, string> = { web_hook: 'web hook', api_key: 'API Key' };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 t.test('echo and ping answer anonymously, in the xyOps shape', async (t) => {
   const h = await harness(t);

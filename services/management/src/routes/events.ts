@@ -41,7 +41,7 @@ import { crudRoutes } from '../crud/index.js';
 import type { Fields } from '../crud/routes.js';
 import { ActionError, validateActions } from '../validation/actions.js';
 import { checkOverrides, checkParamValues, resetLockedParams } from '../validation/event-params.js';
-import { JobLimitError, validateJobLimits } from '../validation/job-limits.js';
+import { LimitError, validateLimits } from '../validation/limits.js';
 import { ParamError, validateParams } from '../validation/plugin-params.js';
 import { wrapHandler } from './section-helpers.js';
 
@@ -71,7 +71,7 @@ function normaliseEnabled(value: unknown): boolean {
 }
 
 function refuseWith(error: unknown): never {
-  if (error instanceof ParamError || error instanceof ActionError || error instanceof JobLimitError || error instanceof ExpressionError) {
+  if (error instanceof ParamError || error instanceof ActionError || error instanceof LimitError || error instanceof ExpressionError) {
     throw new Errors.api(error.message);
   }
   throw error;
@@ -173,7 +173,7 @@ export async function checkEvent(ctx: ServiceContext, input: Fields, options: Ev
     checkParamValues(pluginParams, params);
     checkParamValues(fields, params);
     record.params = params;
-    validateJobLimits((record.limits as unknown[]) ?? []);
+    validateLimits(record.limits ?? []);
     await validateActions((record.actions as unknown[]) ?? [], {
       context: 'job',
       lookups: {

@@ -59,7 +59,10 @@ function checkType(type: LimitType, limit: Entry, where: string, list: unknown[]
       positive(limit, 'duration', where, 'the maximum run time in seconds');
       return;
     case 'job':
-      positive(limit, 'amount', where, 'the maximum number of concurrent jobs');
+      need(
+        Number.isInteger(limit.amount) && (limit.amount as number) >= 1,
+        `${where}: the maximum number of concurrent jobs (amount) must be a positive whole number`,
+      );
       optionalNumber(limit, 'weight', where, 'the job weight');
       return;
     case 'log':
