@@ -80,8 +80,13 @@ async function edge(app: FastifyInstance, options: EdgeOptions): Promise<void> {
       max: options.rateLimitPerMinute,
       timeWindow: '1 minute',
       // Thrown by the plugin: a catalog error, so the standard answer is `{code: "rate"}` (HTTP 429 on versioned URLs).
-      errorResponseBuilder: (_request, context) =>
-        new Errors.rate(`Rate limit exceeded: ${context.max} requests per minute; retry in ${context.after}`),
+      // The plugin's own `after` reads "1 minute" or "59 seconds" depending on timing; seconds are easier to act on.
+      errorResponseBuilder: (_request, context) => {
+        const seconds = Math.max(1, Math.ceil(context.ttl / 1000));
+        return new Errors.rate(
+          `Rate limit exceeded: ${context.max} requests per minute; retry in ${seconds} second${seconds === 1 ? '' : 's'}`,
+        );
+      },
     });
   }
   // A static document built from the descriptors: one operation per API name, not one per URL the router knows.
