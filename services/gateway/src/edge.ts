@@ -94,7 +94,10 @@ async function edge(app: FastifyInstance, options: EdgeOptions): Promise<void> {
     mode: 'static',
     specification: { document: buildOpenApiDocument(options.api ?? API, options.version ?? '0.1.0') as never },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { persistAuthorization: false, tryItOutEnabled: false } });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: { persistAuthorization: false, tryItOutEnabled: false, docExpansion: 'none' },
+  });
 }
 
 export const edgePlugin = fp(edge, { name: 'shallot-gateway-edge', fastify: '5.x' });
