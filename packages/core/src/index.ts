@@ -29,3 +29,4 @@ export * from './global-state.js';
 export * from './live-jobs.js';
 export * from './job-launch.js';
 export * from './ports.js';
+export * from './record-indexes.js';
