@@ -5,7 +5,7 @@
  *
  *   pnpm bench:ingest                         (builds first)
  *   node bench/ingest.mjs [--agents 8] [--batch 500] [--duration 15] [--warmup 3] [--writes thread|inline]
- *                         [--trigger] [--json FILE] [--cpu-prof DIR]
+ *                         [--store sqlite|opensearch] [--trigger] [--json FILE] [--cpu-prof DIR]
  *
  * Each agent is one keep-alive connection that posts its next batch as soon as the previous one is answered (a
  * saturated agent, as after a backlog). Task lifecycles are spread over batches the way an agent's 5-second windows
@@ -18,7 +18,11 @@
  * thread (SHALLOT_INGEST_WRITE_THREAD=false) instead of the ingest write thread, for comparison. `--trigger` gives the
  * application a Slack trigger on FAILED and CRITICAL tasks, received by this process on loopback: the notification
  * path (outbox, relay, notify queue, job-runner deliveries) runs under the same load. Everything stays on loopback, in a temporary data dir
- * and under a unique Redis prefix, removed on exit; a watchdog stops the run after 120 s.
+ * and under a unique Redis prefix, removed on exit; a watchdog stops the run after 120 s per store.
+ *
+ * `--store opensearch` measures the same load twice in one run: first on SQLite, then on OpenSearch
+ * (`SHALLOT_STORE=opensearch`): the cluster at `OPENSEARCH_URL`, or else a local one started as `pnpm test` does
+ * (scripts/opensearch.mjs: three nodes in one JVM), stopped at the end. It prints both figures side by side.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -57,6 +61,7 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '15' },
     warmup: { type: 'string', default: '3' },
     writes: { type: 'string', default: 'thread' },
+    store: { type: 'string', default: 'sqlite' },
     trigger: { type: 'boolean', default: false },
     json: { type: 'string' },
     'cpu-prof': { type: 'string' },
@@ -65,7 +70,7 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   process.stdout.write(
-    'usage: node bench/ingest.mjs [--agents N] [--batch N] [--duration S] [--warmup S] [--writes thread|inline] [--trigger] [--json FILE] [--cpu-prof DIR]\n',
+    'usage: node bench/ingest.mjs [--agents N] [--batch N] [--duration S] [--warmup S] [--writes thread|inline] [--store sqlite|opensearch] [--trigger] [--json FILE] [--cpu-prof DIR]\n',
   );
   process.exit(0);
 }
@@ -74,6 +79,10 @@ const BATCH = wholeNumber(args, 'batch', 10, 10_000);
 const DURATION = wholeNumber(args, 'duration', 1, 60);
 const WARMUP = wholeNumber(args, 'warmup', 0, 30);
 if (args.writes !== 'thread' && args.writes !== 'inline') fail(`--writes must be "thread" or "inline", not ${JSON.stringify(args.writes)}`);
+if (args.store !== 'sqlite' && args.store !== 'opensearch')
+  fail(`--store must be "sqlite" or "opensearch", not ${JSON.stringify(args.store)}`);
+/** SQLite always runs; `--store opensearch` adds the OpenSearch run after it. */
+const STORES = args.store === 'opensearch' ? ['sqlite', 'opensearch'] : ['sqlite'];
 
 if (!existsSync(SUITE_MAIN)) fail(`the suite is not built (${SUITE_MAIN} is missing): run \`pnpm build\` first`);
 
@@ -81,16 +90,20 @@ if (!existsSync(SUITE_MAIN)) fail(`the suite is not built (${SUITE_MAIN} is miss
 // The suite process and cleanup
 
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
-const PREFIX = `bench-ingest-${randomBytes(4).toString('hex')}`;
+const RUN_ID = randomBytes(4).toString('hex');
 const PASSWORD = randomBytes(12).toString('hex');
-const dataDir = mkdtempSync(join(tmpdir(), 'shallot-bench-ingest-'));
+/** One data dir and one Redis prefix per store run, all removed on exit. */
+const runs = [];
 let suite;
+let cluster;
 const suiteOutput = [];
 
-function startSuite(port) {
+function startSuite(port, store, opensearchUrl) {
+  const run = { prefix: `bench-ingest-${RUN_ID}-${store}`, dataDir: mkdtempSync(join(tmpdir(), `shallot-bench-ingest-${store}-`)) };
+  runs.push(run);
   const nodeArgs = [];
   if (args['cpu-prof']) {
-    const dir = resolve(args['cpu-prof']);
+    const dir = resolve(args['cpu-prof'], store);
     mkdirSync(dir, { recursive: true });
     nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${dir}`);
   }
@@ -100,9 +113,10 @@ function startSuite(port) {
       ...inheritedEnv(),
       SHALLOT_HOST: '127.0.0.1',
       SHALLOT_PORT: String(port),
-      SHALLOT_DATA_DIR: dataDir,
-      SHALLOT_STORE: 'sqlite',
-      SHALLOT_REDIS_PREFIX: PREFIX,
+      SHALLOT_DATA_DIR: run.dataDir,
+      SHALLOT_STORE: store,
+      ...(store === 'opensearch' ? { OPENSEARCH_URL: opensearchUrl, SHALLOT_ES_PREFIX: `bench-${RUN_ID}-` } : {}),
+      SHALLOT_REDIS_PREFIX: run.prefix,
       REDIS_URL,
       SHALLOT_ADMIN_PASSWORD: PASSWORD,
       SHALLOT_LOG_LEVEL: 'warn',
@@ -112,15 +126,35 @@ function startSuite(port) {
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  superviseChild(suite, 'the suite', suiteOutput, cleanup);
+  suiteOutput.length = 0;
+  superviseChild(suite, `the suite (${store})`, suiteOutput, cleanup);
   return `http://127.0.0.1:${port}`;
 }
 
+/** Stops the current suite on purpose (between two stores), so its exit is not taken for a crash. */
+async function stopSuite() {
+  if (!suite) return;
+  suite.removeAllListeners('exit');
+  await stopChild(suite, 10_000);
+  suite = undefined;
+}
+
+/** The bench's own indices on the cluster (`bench-<run>-*`), so a shared cluster keeps nothing of the run. */
+async function deleteBenchIndices(url) {
+  const res = await fetch(`${url}/bench-${RUN_ID}-*?expand_wildcards=all`, { method: 'DELETE' }).catch((error) => error);
+  if (res instanceof Error || (!res.ok && res.status !== 404)) {
+    process.stderr.write(`bench: could not delete the bench-${RUN_ID}-* indices: ${res instanceof Error ? res.message : res.status}\n`);
+  }
+}
+
+let opensearchUrl;
 const cleanup = onceCleanup(async () => {
   if (suite) await stopChild(suite, 10_000);
-  await removeRunData(REDIS_URL, PREFIX, dataDir);
+  for (const run of runs) await removeRunData(REDIS_URL, run.prefix, run.dataDir);
+  if (opensearchUrl) await deleteBenchIndices(opensearchUrl);
+  if (cluster) await cluster.stop();
 });
-stopOnSignalsAndWatchdog(cleanup, WATCHDOG_MS);
+stopOnSignalsAndWatchdog(cleanup, WATCHDOG_MS * STORES.length + (STORES.includes('opensearch') ? 600_000 : 0));
 
 async function json(url, init) {
   const res = await fetch(url, init);
@@ -138,6 +172,7 @@ async function json(url, init) {
 /** Slack's stand-in for `--trigger`: counts the messages (the trigger's verification message included). */
 const slack = { messages: 0, url: '' };
 async function startSlackReceiver() {
+  if (slack.url) return;
   const server = http.createServer((req, res) => {
     req.resume();
     req.on('end', () => {
@@ -407,44 +442,78 @@ async function run(url, target) {
 
 const ms = (value) => (Number.isFinite(value) ? `${value.toFixed(1)} ms` : 'n/a');
 
-async function main() {
+/** Starts the suite on `store`, loads it with the agents, and stops it again. */
+async function measure(store) {
   const port = await freePort();
-  process.stdout.write(`bench: starting the suite on :${port} (SQLite in ${dataDir}, Redis ${REDIS_URL})\n`);
-  const url = startSuite(port);
-  await waitReady('the suite', url, { timeoutMs: 30_000 });
+  const where = store === 'sqlite' ? 'SQLite' : `OpenSearch at ${opensearchUrl}`;
+  process.stdout.write(`bench: starting the suite on :${port} (${where}, Redis ${REDIS_URL})\n`);
+  const url = startSuite(port, store, opensearchUrl);
+  await waitReady('the suite', url, { timeoutMs: store === 'sqlite' ? 30_000 : 120_000 });
   const target = await createApplication(url);
-  process.stdout.write(`bench: ${AGENTS} agents × ${BATCH}-document batches, ${WARMUP} s warm-up then ${DURATION} s measured\n`);
+  process.stdout.write(`bench: ${store}: ${AGENTS} agents × ${BATCH}-document batches, ${WARMUP} s warm-up then ${DURATION} s measured\n`);
   const result = await run(url, target);
   const indices = await json(`${url}/v1/applications/indices`, {
     headers: { 'x-session-id': target.session, 'x-leek-app-name': target.app },
   });
-  const stored = indices.find((p) => p.name === 'events')?.primaries.docs.count;
-  const summaryRows = indices.find((p) => p.name === 'summary')?.primaries.docs.count;
+  await stopSuite();
+  return {
+    store,
+    ...result,
+    stored: indices.find((p) => p.name === 'events')?.primaries.docs.count,
+    summaryRows: indices.find((p) => p.name === 'summary')?.primaries.docs.count,
+  };
+}
+
+async function main() {
+  if (STORES.includes('opensearch')) {
+    opensearchUrl = process.env.OPENSEARCH_URL;
+    if (!opensearchUrl) {
+      const { openSearchTools, startOpenSearch } = await import('../scripts/opensearch.mjs');
+      const missing = openSearchTools();
+      if (missing !== undefined) fail(`--store opensearch needs OPENSEARCH_URL or a local cluster, which needs ${missing}`);
+      cluster = await startOpenSearch({ log: (line) => process.stdout.write(`bench: ${line}\n`) });
+      opensearchUrl = cluster.url;
+    }
+  }
+  const results = [];
+  for (const store of STORES) results.push(await measure(store));
 
   const verdict = (ok) => (ok ? 'met' : 'NOT met');
   const lines = [
     '',
-    `POST /v1/events/process through the suite (SQLite, Redis), node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model.trim()}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
-    `${AGENTS} agents, ${BATCH} documents per batch, ${DURATION} s measured after ${WARMUP} s warm-up, writes in ${args.writes === 'thread' ? 'the ingest write thread' : "the request's thread"}`,
-    '',
-    `events/s          ${num(result.eventsPerSecond)}   (goal >= ${num(GOAL_EVENTS_PER_S)}: ${verdict(result.eventsPerSecond >= GOAL_EVENTS_PER_S)})`,
-    `batches/s         ${(result.batches / DURATION).toFixed(1)}`,
-    `batch latency     p50 ${ms(result.p50)}   p90 ${ms(result.p90)}   p99 ${ms(result.p99)}   max ${ms(result.max)}   (goal p99 <= ${GOAL_P99_MS} ms: ${verdict(result.p99 <= GOAL_P99_MS)})`,
-    `CPU               suite ${result.suiteCpuPct === undefined ? 'n/a' : `${result.suiteCpuPct.toFixed(0)} %`}   load generator ${result.benchCpuPct.toFixed(0)} %   (of one core)`,
-    `suite CPU/event   ${result.suiteCpuUsPerEvent === undefined ? 'n/a' : `${result.suiteCpuUsPerEvent.toFixed(1)} µs   (one core's worth: ${num(1e6 / result.suiteCpuUsPerEvent)} events/s)`}`,
-    `machine load      ${loadavg()[0].toFixed(1)} (1-minute average; above the CPU count, other processes compete for the cores)`,
-    `stored            ${num(stored ?? 0)} task/worker documents, ${num(summaryRows ?? 0)} summary rows`,
+    `POST /v1/events/process through the suite (Redis ${REDIS_URL}), node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model.trim()}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    `${AGENTS} agents, ${BATCH} documents per batch, ${DURATION} s measured after ${WARMUP} s warm-up, writes in ${args.writes === 'thread' ? 'the ingest write thread (SQLite)' : "the request's thread"}`,
   ];
-  if (args.trigger) lines.push(`slack             ${num(Math.max(0, slack.messages - 1))} failure messages received by the end of the run`);
-  if (result.failures > 0) lines.push(`WARNING: ${result.failures} batches failed; first: ${result.firstFailure}`);
+  if (cluster)
+    lines.push(`OpenSearch ${cluster.version}: ${cluster.nodes} nodes in one local JVM, heap ${cluster.heapMb} MiB, on the same machine`);
+  else if (opensearchUrl) lines.push(`OpenSearch: the cluster at ${opensearchUrl}`);
+  for (const result of results) {
+    lines.push(
+      '',
+      `[${result.store}]`,
+      `events/s          ${num(result.eventsPerSecond)}   (goal >= ${num(GOAL_EVENTS_PER_S)}${result.store === 'sqlite' ? `: ${verdict(result.eventsPerSecond >= GOAL_EVENTS_PER_S)}` : ': the goal is for the embedded SQLite store'})`,
+      `batches/s         ${(result.batches / DURATION).toFixed(1)}`,
+      `batch latency     p50 ${ms(result.p50)}   p90 ${ms(result.p90)}   p99 ${ms(result.p99)}   max ${ms(result.max)}${result.store === 'sqlite' ? `   (goal p99 <= ${GOAL_P99_MS} ms: ${verdict(result.p99 <= GOAL_P99_MS)})` : ''}`,
+      `CPU               suite ${result.suiteCpuPct === undefined ? 'n/a' : `${result.suiteCpuPct.toFixed(0)} %`}   load generator ${result.benchCpuPct.toFixed(0)} %   (of one core)`,
+      `suite CPU/event   ${result.suiteCpuUsPerEvent === undefined ? 'n/a' : `${result.suiteCpuUsPerEvent.toFixed(1)} µs   (one core's worth: ${num(1e6 / result.suiteCpuUsPerEvent)} events/s)`}`,
+      `stored            ${num(result.stored ?? 0)} task/worker documents, ${num(result.summaryRows ?? 0)} summary rows`,
+    );
+    if (result.failures > 0) lines.push(`WARNING: ${result.failures} batches failed; first: ${result.firstFailure}`);
+  }
+  lines.push(
+    '',
+    `machine load      ${loadavg()[0].toFixed(1)} (1-minute average; above the CPU count, other processes compete for the cores)`,
+  );
+  if (args.trigger)
+    lines.push(`slack             ${num(Math.max(0, slack.messages - STORES.length))} failure messages received by the end of the run`);
   process.stdout.write(`${lines.join('\n')}\n`);
   if (args.json) {
     writeFileSync(
       args.json,
-      `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: availableParallelism(), agents: AGENTS, batch: BATCH, duration: DURATION, writes: args.writes, trigger: args.trigger, ...result, stored }, null, 2)}\n`,
+      `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: availableParallelism(), agents: AGENTS, batch: BATCH, duration: DURATION, writes: args.writes, trigger: args.trigger, opensearch: cluster ? { version: cluster.version, nodes: cluster.nodes, heapMb: cluster.heapMb } : opensearchUrl, results }, null, 2)}\n`,
     );
   }
-  return result.failures === 0;
+  return results.every((result) => result.failures === 0);
 }
 
 main().then(

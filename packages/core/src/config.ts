@@ -44,6 +44,8 @@ const SETTINGS = {
   scheduler: { env: 'SHALLOT_SCHEDULER', schema: Type.Boolean(), default: true },
   /** This job-runner turns scheduled launches (the `schedule.launch` queue) into jobs; any runner may. */
   scheduleLaunches: { env: 'SHALLOT_SCHEDULE_LAUNCHES', schema: Type.Boolean(), default: true },
+  /** Gap between scheduled launches due at the same second (xyOps `scheduler_stagger_ms`). */
+  schedulerStaggerMs: { env: 'SHALLOT_SCHEDULER_STAGGER_MS', schema: Type.Integer({ minimum: 0, maximum: 60_000 }), default: 50 },
   timezone: { env: 'SHALLOT_TZ', schema: Type.String({ maxLength: 100 }), default: '' },
   publicUrl: { env: 'SHALLOT_PUBLIC_URL', schema: Type.String(), default: '' },
   corsOrigins: { env: 'SHALLOT_CORS_ORIGINS', schema: Type.String(), default: '' },

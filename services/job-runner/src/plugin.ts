@@ -11,6 +11,7 @@ import {
   createProducer,
   blobStoreFor,
   createWebhookGuard,
+  listActiveJobs,
   registerApi,
 } from '@shallot/core';
 import {
@@ -28,6 +29,8 @@ import { DEFAULT_DEDUPE_TTL_SECONDS, PatternMatcher, createDeliveryHandler, crea
 import { type EventSource, type Launcher, Scheduler, type SchedulerOptions, StoreEventSource } from './scheduler/scheduler.js';
 import { QUEUE_DISPATCH_AHEAD_MS, createQueueLauncher } from './scheduler/launcher.js';
 import { createLaunchHandler } from './scheduler/launch-consumer.js';
+import { SchedulerPluginGate } from './scheduler/plugin-gate.js';
+import { jobSecrets } from './jobs/secrets.js';
 import { Zones, isTimeZone } from './scheduler/zone.js';
 import { randomToken } from '@shallot/core';
 import { Dispatcher } from './dispatch/dispatcher.js';
@@ -156,7 +159,16 @@ const jobRunner: ServicePlugin<JobRunnerOptions> = async (
   const consumers = [run, notify, deliveries];
   // Scheduled launches become jobs on any runner, whether or not it takes part in scheduling.
   if (ctx.config.scheduleLaunches) {
-    const launches = createLaunchHandler({ redis: ctx.redis, store: ctx.store, dispatch: dispatchProducer, log });
+    const plugins = new SchedulerPluginGate({
+      log,
+      context: async (plugin) => ({
+        secrets: await jobSecrets(ctx, { id: '', plugin: plugin.id }),
+        baseUrl: ctx.config.publicUrl,
+        activeJobs: (await listActiveJobs(ctx.redis)).map(({ id, event, state, server }) => ({ id, event, state, server })),
+      }),
+    });
+    const zones = new Zones(ctx.config.timezone && isTimeZone(ctx.config.timezone) ? ctx.config.timezone : undefined);
+    const launches = createLaunchHandler({ redis: ctx.redis, store: ctx.store, dispatch: dispatchProducer, log, gate: { plugins, zones } });
     consumers.push(
       createConsumer(
         ctx.redis,
@@ -178,7 +190,7 @@ const jobRunner: ServicePlugin<JobRunnerOptions> = async (
         `SHALLOT_TZ=${JSON.stringify(ctx.config.timezone)} is not a known time zone: use an IANA name such as Europe/Paris`,
       );
     }
-    if (!launch) launcher = createQueueLauncher(ctx.redis);
+    if (!launch) launcher = createQueueLauncher(ctx.redis, { staggerMs: ctx.config.schedulerStaggerMs });
     scheduler = new Scheduler({
       redis: ctx.redis,
       source: source ?? new StoreEventSource(ctx.store),

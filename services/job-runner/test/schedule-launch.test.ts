@@ -151,3 +151,24 @@ t.test('the scheduler and the consumer together: an interval event runs as sched
   t.equal(new Set(slots).size, slots.length, 'one job per slot');
   t.ok(jobs.every((j) => j.source === 'scheduler' && j.code === 0 && j.event === 'every2s'));
 });
+
+t.test('launches due at the same second are staggered by scheduler_stagger_ms, in order', async (t) => {
+  const ctx = await testContext(t, { serverId: SERVER });
+  const launcher = createQueueLauncher(ctx.redis, { staggerMs: 400 });
+  t.teardown(() => launcher.close());
+  const nowMs = Date.now();
+  const now = Math.floor(nowMs / 1000) + 60;
+  const payload = (event: string, at: number): ScheduleLaunchPayload => ({
+    key: `${event}.${at}`,
+    event,
+    now: at,
+    minute: at,
+    source: 'scheduler',
+    fence: 1,
+  });
+  await launcher.launch([payload('a', now), payload('b', now), payload('c', now), payload('d', now + 1)], nowMs);
+  const delays = await Promise.all(['a', 'b', 'c'].map(async (e) => (await launcher.producer.queue.getJob(`${e}.${now}`))?.opts.delay));
+  const base = now * 1000 - nowMs;
+  t.same(delays, [base, base + 400, base + 800], 'the k-th launch of a second waits k × 400 ms more');
+  t.equal((await launcher.producer.queue.getJob(`d.${now + 1}`))?.opts.delay, base + 1000, 'another second starts its own count');
+});

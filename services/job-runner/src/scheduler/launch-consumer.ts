@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import { JOBS_INDEX, JOBS_SCOPE, type Producer, type RedisWiring, buildJob, enqueueJob, getActiveJob } from '@shallot/core';
 import type { ScheduleLaunchPayload } from '@shallot/schemas';
 import type { Store } from '@shallot/store';
+import type { Zones } from '@shallot/core/schedule';
+import { DEFAULT_GATE_TIMEOUT_SECONDS, type GatePlugin, type SchedulerPluginGate } from './plugin-gate.js';
 
 type Fields = Record<string, unknown>;
 
@@ -32,6 +34,8 @@ export interface LaunchConsumerDeps {
   store: Store;
   dispatch: Producer<{ job_id: string }>;
   log?: LaunchLog;
+  /** Runs scheduler plugins for `plugin` triggers; without it such launches are skipped and say why. */
+  gate?: { plugins: SchedulerPluginGate; zones: Zones };
 }
 
 export type LaunchOutcome = { job: string } | { skipped: string };
@@ -39,7 +43,13 @@ export type LaunchOutcome = { job: string } | { skipped: string };
 const asObject = (value: unknown): Fields => (value && typeof value === 'object' && !Array.isArray(value) ? (value as Fields) : {});
 
 /** The handler for one `schedule.launch` message. */
-export function createLaunchHandler({ redis, store, dispatch, log }: LaunchConsumerDeps) {
+/** The enabled `plugin` trigger of an event as saved now, if any. */
+function pluginTrigger(event: Fields): Fields | undefined {
+  const triggers = Array.isArray(event.triggers) ? (event.triggers as unknown[]) : [];
+  return triggers.map(asObject).find((t) => t.type === 'plugin' && t.enabled !== false && typeof t.plugin_id === 'string');
+}
+
+export function createLaunchHandler({ redis, store, dispatch, log, gate }: LaunchConsumerDeps) {
   return async (payload: ScheduleLaunchPayload): Promise<LaunchOutcome> => {
     const id = launchJobId(payload);
     const skip = (reason: string): LaunchOutcome => {
@@ -63,8 +73,23 @@ export function createLaunchHandler({ redis, store, dispatch, log }: LaunchConsu
       if (plugin.enabled === false) return skip('plugin disabled');
     }
 
+    // A scheduler plugin decides at launch time, from the event as saved now (it may have lost its plugin trigger).
+    const trigger = payload.splugin ? pluginTrigger(event) : undefined;
+    let splugin: (GatePlugin & Fields) | undefined;
+    if (trigger) {
+      if (!gate) return skip('this runner does not run scheduler plugins');
+      const found = await store.collections.get('plugins', String(trigger.plugin_id));
+      if (!found) return skip(`scheduler plugin ${String(trigger.plugin_id)} not found`);
+      if (found.enabled === false) return skip(`scheduler plugin ${found.id} is disabled`);
+      if (found.type !== 'scheduler') return skip(`plugin ${found.id} is not a scheduler plugin`);
+      splugin = found;
+    }
+    const gateSeconds =
+      splugin && typeof splugin.timeout === 'number' && splugin.timeout > 0 ? splugin.timeout : DEFAULT_GATE_TIMEOUT_SECONDS;
+    const claimSeconds = splugin ? LAUNCH_CLAIM_SECONDS + gateSeconds : LAUNCH_CLAIM_SECONDS;
+
     const claim = `schedule:launching:${payload.key}`;
-    if ((await redis.client.set(claim, id, 'EX', LAUNCH_CLAIM_SECONDS, 'NX')) !== 'OK') return skip('launch in progress');
+    if ((await redis.client.set(claim, id, 'EX', claimSeconds, 'NX')) !== 'OK') return skip('launch in progress');
     try {
       const tags = [...(Array.isArray(event.tags) ? (event.tags as string[]) : []), ...(payload.tags ?? [])];
       const input = payload.data === undefined ? undefined : Array.isArray(payload.data) ? { items: payload.data } : { data: payload.data };
@@ -89,6 +114,31 @@ export function createLaunchHandler({ redis, store, dispatch, log }: LaunchConsu
       if (payload.state === 'start_delay' && typeof payload.until === 'number') {
         job.state = 'start_delay';
         job.until = payload.until;
+      }
+      if (splugin && trigger && gate) {
+        const timezone = typeof trigger.timezone === 'string' && trigger.timezone !== '' ? trigger.timezone : gate.zones.defaultZone;
+        const { secrets: _secrets, ...visible } = job as Fields;
+        const decision = await gate.plugins.decide(splugin, {
+          plugin_id: splugin.id,
+          params: asObject(trigger.params),
+          timezone,
+          dargs: gate.zones.get(timezone).parts(payload.now),
+          now: payload.now,
+          job: visible,
+        });
+        // The claim stays: a second delivery of a declined slot does not ask the plugin again.
+        if (!decision.launch) return skip(decision.reason);
+        if (decision.delay) {
+          job.state = 'start_delay';
+          job.until = payload.now + decision.delay;
+        }
+        if (decision.data) {
+          const jobInput = asObject(job.input);
+          job.input = { ...jobInput, data: { ...asObject(jobInput.data), ...decision.data } };
+        }
+        // A plugin trigger's jobs are visible unless the plugin itself asks otherwise.
+        if (decision.invisible) job.invisible = true;
+        else delete job.invisible;
       }
       await enqueueJob(redis, dispatch, job);
       return { job: id };

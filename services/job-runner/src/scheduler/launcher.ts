@@ -20,7 +20,11 @@ export interface QueueLauncher {
 /** Slots go to the queue this long before their time, as delayed jobs (see SchedulerOptions.dispatchAheadMs). */
 export const QUEUE_DISPATCH_AHEAD_MS = 8000;
 
-export function createQueueLauncher(redis: RedisWiring): QueueLauncher {
+/**
+ * `staggerMs` spreads launches due at the same second (behaviour §8 "Launch queue", `scheduler_stagger_ms`): the
+ * k-th of them becomes runnable k × staggerMs later, so a minute's hundreds of jobs do not all start at once.
+ */
+export function createQueueLauncher(redis: RedisWiring, { staggerMs = 0 }: { staggerMs?: number } = {}): QueueLauncher {
   const producer = createProducer(redis, scheduleLaunchQueue, {
     attempts: 5,
     backoff: { type: 'exponential', delay: 1000 },
@@ -35,12 +39,18 @@ export function createQueueLauncher(redis: RedisWiring): QueueLauncher {
         if (!check.Check(payload))
           throw new TypeError(`Refusing to queue an invalid schedule.launch message: ${check.Errors(payload).First()?.message}`);
       }
+      const sameSecond = new Map<number, number>();
+      const stagger = (payload: ScheduleLaunchPayload) => {
+        const rank = sameSecond.get(payload.now) ?? 0;
+        sameSecond.set(payload.now, rank + 1);
+        return rank * staggerMs;
+      };
       // One round trip per chunk: a minute's launches of thousands of events go out together.
       for (let i = 0; i < launches.length; i += CHUNK) {
         await producer.queue.addBulk(
           launches.slice(i, i + CHUNK).map((payload) => {
             // A slot handed on ahead of its time waits as a delayed job and becomes runnable at its second.
-            const delay = Math.max(0, payload.now * 1000 - nowMs);
+            const delay = Math.max(0, payload.now * 1000 - nowMs) + stagger(payload);
             return { name: scheduleLaunchQueue.name, data: payload, opts: { jobId: payload.key, ...(delay > 0 ? { delay } : {}) } };
           }),
         );

@@ -235,9 +235,6 @@ export class Scheduler {
     for (const event of snapshot.events) {
       const triggers = schedulableTriggers(event, snapshot);
       if (!isLaunching(triggers)) continue;
-      // Scheduler plugins gate each hit by running a process; that runner does not exist yet, so such events wait
-      // rather than launch ungated.
-      if (triggers.some((t) => t.type === 'plugin')) continue;
       const catchup = hasCatchup(triggers);
       let from = firstPlain;
       if (catchup) {
