@@ -81,8 +81,11 @@ const WARMUP = wholeNumber(args, 'warmup', 0, 30);
 if (args.writes !== 'thread' && args.writes !== 'inline') fail(`--writes must be "thread" or "inline", not ${JSON.stringify(args.writes)}`);
 if (args.store !== 'sqlite' && args.store !== 'opensearch')
   fail(`--store must be "sqlite" or "opensearch", not ${JSON.stringify(args.store)}`);
-/** SQLite always runs; `--store opensearch` adds the OpenSearch run after it. */
-const STORES = args.store === 'opensearch' ? ['sqlite', 'opensearch'] : ['sqlite'];
+/**
+ * SQLite always runs; `--store opensearch` adds two OpenSearch runs after it: batches answered once searchable
+ * (SHALLOT_INGEST_REFRESH=wait_for, the default) and once durable (false).
+ */
+const STORES = args.store === 'opensearch' ? ['sqlite', 'opensearch', 'opensearch-norefresh'] : ['sqlite'];
 
 if (!existsSync(SUITE_MAIN)) fail(`the suite is not built (${SUITE_MAIN} is missing): run \`pnpm build\` first`);
 
@@ -98,12 +101,13 @@ let suite;
 let cluster;
 const suiteOutput = [];
 
-function startSuite(port, store, opensearchUrl) {
-  const run = { prefix: `bench-ingest-${RUN_ID}-${store}`, dataDir: mkdtempSync(join(tmpdir(), `shallot-bench-ingest-${store}-`)) };
-  runs.push(run);
+function startSuite(port, run, opensearchUrl) {
+  const store = run === 'sqlite' ? 'sqlite' : 'opensearch';
+  const data = { prefix: `bench-ingest-${RUN_ID}-${run}`, dataDir: mkdtempSync(join(tmpdir(), `shallot-bench-ingest-${run}-`)) };
+  runs.push(data);
   const nodeArgs = [];
   if (args['cpu-prof']) {
-    const dir = resolve(args['cpu-prof'], store);
+    const dir = resolve(args['cpu-prof'], run);
     mkdirSync(dir, { recursive: true });
     nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${dir}`);
   }
@@ -113,10 +117,13 @@ function startSuite(port, store, opensearchUrl) {
       ...inheritedEnv(),
       SHALLOT_HOST: '127.0.0.1',
       SHALLOT_PORT: String(port),
-      SHALLOT_DATA_DIR: run.dataDir,
+      SHALLOT_DATA_DIR: data.dataDir,
       SHALLOT_STORE: store,
-      ...(store === 'opensearch' ? { OPENSEARCH_URL: opensearchUrl, SHALLOT_ES_PREFIX: `bench-${RUN_ID}-` } : {}),
-      SHALLOT_REDIS_PREFIX: run.prefix,
+      ...(store === 'opensearch'
+        ? { OPENSEARCH_URL: opensearchUrl, SHALLOT_ES_PREFIX: `bench-${RUN_ID}-${run === 'opensearch' ? 'a' : 'b'}-` }
+        : {}),
+      SHALLOT_INGEST_REFRESH: run === 'opensearch-norefresh' ? 'false' : 'wait_for',
+      SHALLOT_REDIS_PREFIX: data.prefix,
       REDIS_URL,
       SHALLOT_ADMIN_PASSWORD: PASSWORD,
       SHALLOT_LOG_LEVEL: 'warn',
@@ -127,7 +134,7 @@ function startSuite(port, store, opensearchUrl) {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   suiteOutput.length = 0;
-  superviseChild(suite, `the suite (${store})`, suiteOutput, cleanup);
+  superviseChild(suite, `the suite (${run})`, suiteOutput, cleanup);
   return `http://127.0.0.1:${port}`;
 }
 
@@ -148,13 +155,36 @@ async function deleteBenchIndices(url) {
 }
 
 let opensearchUrl;
+
+/**
+ * CPU milliseconds used so far by the cluster's processes (`_nodes` stats), each JVM counted once however many nodes
+ * it runs; undefined when the cluster does not say.
+ */
+async function clusterCpuMs(url) {
+  try {
+    const [info, stats] = await Promise.all(
+      ['/_nodes/process?filter_path=nodes.*.process.id,nodes.*.host', '/_nodes/stats/process?filter_path=nodes.*.process.cpu'].map((path) =>
+        fetch(`${url}${path}`).then((res) => res.json()),
+      ),
+    );
+    const perProcess = new Map();
+    for (const [node, { host, process: proc }] of Object.entries(info.nodes)) {
+      perProcess.set(`${host}/${proc.id}`, stats.nodes[node]?.process?.cpu?.total_in_millis);
+    }
+    const values = [...perProcess.values()];
+    return values.every((v) => typeof v === 'number') ? values.reduce((a, b) => a + b, 0) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const cleanup = onceCleanup(async () => {
   if (suite) await stopChild(suite, 10_000);
   for (const run of runs) await removeRunData(REDIS_URL, run.prefix, run.dataDir);
   if (opensearchUrl) await deleteBenchIndices(opensearchUrl);
   if (cluster) await cluster.stop();
 });
-stopOnSignalsAndWatchdog(cleanup, WATCHDOG_MS * STORES.length + (STORES.includes('opensearch') ? 600_000 : 0));
+stopOnSignalsAndWatchdog(cleanup, WATCHDOG_MS * STORES.length + (STORES.length > 1 ? 600_000 : 0));
 
 async function json(url, init) {
   const res = await fetch(url, init);
@@ -391,9 +421,11 @@ async function run(url, target) {
   let cpu;
   let ownCpu;
   const streams = Array.from({ length: AGENTS }, (_, i) => new AgentStream(i));
+  let clusterCpu;
   const markCpu = () => {
     cpu = childCpuMs(suite);
     ownCpu = process.cpuUsage();
+    if (opensearchUrl && target.store !== 'sqlite') clusterCpuMs(opensearchUrl).then((ms) => (clusterCpu = ms));
   };
   const cpuTimer = setTimeout(markCpu, Math.max(0, measureFrom - performance.now()));
   await Promise.all(
@@ -422,6 +454,8 @@ async function run(url, target) {
   );
   clearTimeout(cpuTimer);
   const cpuAfter = childCpuMs(suite);
+  const clusterCpuAfter = clusterCpu === undefined ? undefined : await clusterCpuMs(opensearchUrl);
+  const clusterMs = clusterCpuAfter === undefined ? undefined : clusterCpuAfter - clusterCpu;
   const own = process.cpuUsage(ownCpu);
   latencies.sort((a, b) => a - b);
   return {
@@ -437,6 +471,8 @@ async function run(url, target) {
     suiteCpuPct: cpu !== undefined && cpuAfter !== undefined ? ((cpuAfter - cpu) / (DURATION * 1000)) * 100 : undefined,
     suiteCpuUsPerEvent: cpu !== undefined && cpuAfter !== undefined && events > 0 ? ((cpuAfter - cpu) * 1000) / events : undefined,
     benchCpuPct: ((own.user + own.system) / 1000 / (DURATION * 1000)) * 100,
+    clusterCpuPct: clusterMs === undefined ? undefined : (clusterMs / (DURATION * 1000)) * 100,
+    clusterCpuUsPerEvent: clusterMs === undefined || events === 0 ? undefined : (clusterMs * 1000) / events,
   };
 }
 
@@ -445,13 +481,16 @@ const ms = (value) => (Number.isFinite(value) ? `${value.toFixed(1)} ms` : 'n/a'
 /** Starts the suite on `store`, loads it with the agents, and stops it again. */
 async function measure(store) {
   const port = await freePort();
-  const where = store === 'sqlite' ? 'SQLite' : `OpenSearch at ${opensearchUrl}`;
+  const where =
+    store === 'sqlite'
+      ? 'SQLite'
+      : `OpenSearch at ${opensearchUrl}, batches answered once ${store === 'opensearch' ? 'searchable' : 'durable'}`;
   process.stdout.write(`bench: starting the suite on :${port} (${where}, Redis ${REDIS_URL})\n`);
   const url = startSuite(port, store, opensearchUrl);
   await waitReady('the suite', url, { timeoutMs: store === 'sqlite' ? 30_000 : 120_000 });
   const target = await createApplication(url);
   process.stdout.write(`bench: ${store}: ${AGENTS} agents × ${BATCH}-document batches, ${WARMUP} s warm-up then ${DURATION} s measured\n`);
-  const result = await run(url, target);
+  const result = await run(url, { ...target, store });
   const indices = await json(`${url}/v1/applications/indices`, {
     headers: { 'x-session-id': target.session, 'x-leek-app-name': target.app },
   });
@@ -465,7 +504,7 @@ async function measure(store) {
 }
 
 async function main() {
-  if (STORES.includes('opensearch')) {
+  if (STORES.length > 1) {
     opensearchUrl = process.env.OPENSEARCH_URL;
     if (!opensearchUrl) {
       const { openSearchTools, startOpenSearch } = await import('../scripts/opensearch.mjs');
@@ -490,11 +529,16 @@ async function main() {
   for (const result of results) {
     lines.push(
       '',
-      `[${result.store}]`,
+      `[${{ sqlite: 'sqlite', opensearch: 'opensearch, SHALLOT_INGEST_REFRESH=wait_for', 'opensearch-norefresh': 'opensearch, SHALLOT_INGEST_REFRESH=false' }[result.store]}]`,
       `events/s          ${num(result.eventsPerSecond)}   (goal >= ${num(GOAL_EVENTS_PER_S)}${result.store === 'sqlite' ? `: ${verdict(result.eventsPerSecond >= GOAL_EVENTS_PER_S)}` : ': the goal is for the embedded SQLite store'})`,
       `batches/s         ${(result.batches / DURATION).toFixed(1)}`,
       `batch latency     p50 ${ms(result.p50)}   p90 ${ms(result.p90)}   p99 ${ms(result.p99)}   max ${ms(result.max)}${result.store === 'sqlite' ? `   (goal p99 <= ${GOAL_P99_MS} ms: ${verdict(result.p99 <= GOAL_P99_MS)})` : ''}`,
       `CPU               suite ${result.suiteCpuPct === undefined ? 'n/a' : `${result.suiteCpuPct.toFixed(0)} %`}   load generator ${result.benchCpuPct.toFixed(0)} %   (of one core)`,
+      ...(result.clusterCpuPct === undefined
+        ? []
+        : [
+            `cluster CPU       ${result.clusterCpuPct.toFixed(0)} % of one core${result.clusterCpuUsPerEvent === undefined ? '' : `, ${result.clusterCpuUsPerEvent.toFixed(0)} µs per event`} (the JVM, from _nodes stats)`,
+          ]),
       `suite CPU/event   ${result.suiteCpuUsPerEvent === undefined ? 'n/a' : `${result.suiteCpuUsPerEvent.toFixed(1)} µs   (one core's worth: ${num(1e6 / result.suiteCpuUsPerEvent)} events/s)`}`,
       `stored            ${num(result.stored ?? 0)} task/worker documents, ${num(result.summaryRows ?? 0)} summary rows`,
     );

@@ -58,6 +58,15 @@ const SETTINGS = {
   agentSecretOrg: { env: 'SHALLOT_AGENT_SECRET_ORG', schema: Type.String(), default: '' },
   leekAutoCreateApps: { env: 'SHALLOT_LEEK_AUTO_CREATE_APPS', schema: Type.Boolean(), default: false },
   ingestWriteThread: { env: 'SHALLOT_INGEST_WRITE_THREAD', schema: Type.Boolean(), default: true },
+  /**
+   * Search engines: `wait_for` answers an agent's batch once searches see it; `false` once it is durable (searchable
+   * within the refresh interval), several times faster per batch.
+   */
+  ingestRefresh: {
+    env: 'SHALLOT_INGEST_REFRESH',
+    schema: Type.Union([Type.Literal('wait_for'), Type.Literal('false')]),
+    default: 'wait_for',
+  },
   leekAllowedOrgs: { env: 'SHALLOT_LEEK_ALLOWED_ORGS', schema: Type.String(), default: '' },
   ingestUrl: { env: 'SHALLOT_INGEST_URL', schema: Type.String(), default: 'http://127.0.0.1:8081' },
   searchUrl: { env: 'SHALLOT_SEARCH_URL', schema: Type.String(), default: 'http://127.0.0.1:8082' },

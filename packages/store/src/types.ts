@@ -149,6 +149,12 @@ export interface BulkUpsertOptions {
    * Must be synchronous and must not touch the store itself.
    */
   also?: (outcomes: readonly BulkOutcome[]) => BulkWrite[];
+  /**
+   * Search engines only: `false` answers once the write is durable, without waiting until searches see it (they do
+   * after the index's refresh interval, about 1 s). Default: the engine's refresh policy (`wait_for`). SQLite writes
+   * are searchable when they commit.
+   */
+  refresh?: false;
 }
 
 /** The arguments of one `bulkUpsert`, as one value (for `SqliteIndexes.bulkUpsertGroup`). */

@@ -9,7 +9,7 @@ import { eventRoutes } from './routes/events.js';
 
 const ingest: ServicePlugin = async (app, { ctx }) => {
   await ensureLeekIndexes(ctx.store);
-  const writer = createBatchWriter(ctx.store, ctx.config.ingestWriteThread, app.log);
+  const writer = createBatchWriter(ctx.store, ctx.config.ingestWriteThread, app.log, ctx.config.ingestRefresh);
   const producer = createProducer(ctx.redis, notifyQueue);
   const relay = new OutboxRelay(ctx.store, (ids) => writer.removeFromOutbox(ids), producer, app.log);
   app.addHook('onReady', () => relay.start());

@@ -239,7 +239,7 @@ export class EsIndexes implements Indexes {
    * With `outcomes` (or `also`): the previous documents are read with one mget just before the bulk (a concurrent
    * writer of the same id in between makes `previous` stale: the race is accepted, merges stay atomic per id), the
    * merged ones come back from the bulk (`_source`), and a repeated id's previous is the earlier occurrence's result.
-   * `also` writes follow as separate bulk requests once the documents are written (not atomic with them).
+   * `also` writes follow as separate bulk requests, in parallel, once the documents are written (not atomic with them).
    */
   async bulkUpsert(index: string, scope: Scope, docs: Doc[], options: BulkUpsertOptions = {}): Promise<BulkResult> {
     const resolved = this.#spec(index);
@@ -250,10 +250,13 @@ export class EsIndexes implements Indexes {
       checkId(doc.id);
     }
     const { also } = options;
+    const refresh = options.refresh === false ? false : this.#es.refresh;
     const track = options.outcomes === true || also !== undefined;
     const finish = async (result: BulkResult, outcomes: BulkOutcome[]): Promise<BulkResult> => {
+      // Side writes go to different indexes and each waits for its own refresh: sent together, they wait once.
       if (also !== undefined) {
-        for (const write of also(outcomes)) await this.bulkUpsert(write.index, write.scope, write.docs);
+        const sideOptions = options.refresh === false ? { refresh: false as const } : {};
+        await Promise.all(also(outcomes).map((write) => this.bulkUpsert(write.index, write.scope, write.docs, sideOptions)));
       }
       if (options.outcomes === true) result.outcomes = outcomes;
       return result;
@@ -280,7 +283,7 @@ export class EsIndexes implements Indexes {
               },
             ],
       );
-      const items = await this.#bulk(name, operations, chunks === 1 ? this.#es.refresh : false);
+      const items = await this.#bulk(name, operations, chunks === 1 ? refresh : false);
       const failures: Array<{ id: string; status: number; reason: string }> = [];
       items.forEach((result, i) => {
         if (result.error !== undefined) {
@@ -306,7 +309,7 @@ export class EsIndexes implements Indexes {
         );
       }
     }
-    if (chunks > 1 && this.#es.refresh !== false)
+    if (chunks > 1 && refresh !== false)
       await this.#es.call(`refresh ${name}`, () => this.#es.client.indices.refresh({ index: name }));
     return finish({ written, unchanged }, outcomes);
   }

@@ -56,5 +56,28 @@ t.test('bulk contract', async (t) => {
       t.equal(await store.indexes.count(SPEC.name, 'big'), COUNT);
       t.equal(await store.indexes.count(SPEC.name, 'big', { term: { field: 'state', value: 'REVOKED' } }), 10_000);
     });
+
+    t.test('refresh: false answers once durable; searches see the documents soon after', async (t) => {
+      const docs = makeDocs()
+        .slice(0, 50)
+        .map((d) => ({ ...d, id: `later-${d.id}` }));
+      let side: Doc[] = [];
+      const result = await store.indexes.bulkUpsert(SPEC.name, 'later', docs, {
+        refresh: false,
+        also: () => {
+          side = [{ ...docs[0], id: 'side-0' } as Doc];
+          return [{ index: SPEC.name, scope: 'later-side', docs: side }];
+        },
+      });
+      t.same(result, { written: 50, unchanged: 0 });
+      t.same(await store.indexes.get(SPEC.name, 'later', 'later-task-7'), docs[7], 'read by id at once (durable)');
+      t.same(await store.indexes.get(SPEC.name, 'later-side', 'side-0'), side[0], 'so are the side writes');
+      let count = 0;
+      for (const until = Date.now() + 30_000; Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
+        count = await store.indexes.count(SPEC.name, 'later');
+        if (count === 50) break;
+      }
+      t.equal(count, 50, 'every document becomes searchable');
+    });
   });
 });

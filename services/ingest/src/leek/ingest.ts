@@ -105,6 +105,8 @@ export function notificationsFor(target: IngestTarget, outcomes: readonly BulkOu
  */
 export interface BatchWrite {
   target: IngestTarget;
+  /** `false`: answer once durable, not once searchable (search engines; BulkUpsertOptions.refresh). */
+  refresh?: false;
   /** Valid documents, in batch order, for the `leek_events` merge. */
   valid: Doc[];
   dead: Doc[];
@@ -130,12 +132,13 @@ export function outboxEntries(notifications: readonly LeekTaskNotification[], no
  * The store half of an ingest as one bulk upsert: the documents merge into `leek_events` and, in the same
  * transaction, the summary deltas and the notifications derived from the outcomes and the dead letters are written.
  */
-export function batchUpsert({ target, valid, dead, now }: BatchWrite): BulkUpsertCall {
+export function batchUpsert({ target, valid, dead, now, refresh }: BatchWrite): BulkUpsertCall {
   return {
     index: LEEK_EVENTS_INDEX,
     scope: target.scope,
     docs: valid,
     options: {
+      ...(refresh === false ? { refresh } : {}),
       also: (results) => {
         const writes = [{ index: LEEK_SUMMARY_INDEX, scope: target.scope, docs: summaryDeltas(results) }];
         if (dead.length > 0) writes.push({ index: LEEK_DEAD_LETTERS_INDEX, scope: target.scope, docs: dead });

@@ -59,9 +59,13 @@ export async function removeFromOutbox(store: Store, ids: readonly string[]): Pr
   await store.indexes.deleteByQuery(LEEK_OUTBOX_INDEX, LEEK_OUTBOX_SCOPE, { terms: { field: 'id', values: [...ids] } });
 }
 
-/** Writes in the request's thread. */
-export function inlineWriter(store: Store): BatchWriter {
-  return { write: (job) => writeBatch(store, job), removeFromOutbox: (ids) => removeFromOutbox(store, ids), close: async () => {} };
+/** Writes in the request's thread; `refresh: false` answers search-engine writes once durable, not once searchable. */
+export function inlineWriter(store: Store, { refresh }: { refresh?: false } = {}): BatchWriter {
+  return {
+    write: (job) => writeBatch(store, refresh === false ? { ...job, refresh } : job),
+    removeFromOutbox: (ids) => removeFromOutbox(store, ids),
+    close: async () => {},
+  };
 }
 
 interface Pending {
@@ -165,7 +169,12 @@ export class ThreadWriter implements BatchWriter {
 }
 
 /** The thread on a sqlite file (unless `useThread` is off), the request's thread otherwise. */
-export function createBatchWriter(store: Store, useThread: boolean, log: FastifyBaseLogger): BatchWriter {
+export function createBatchWriter(
+  store: Store,
+  useThread: boolean,
+  log: FastifyBaseLogger,
+  refresh: 'wait_for' | 'false' = 'wait_for',
+): BatchWriter {
   if (useThread && store instanceof SqliteStore && store.file !== ':memory:') return new ThreadWriter(store.file, log);
-  return inlineWriter(store);
+  return inlineWriter(store, refresh === 'false' ? { refresh: false } : {});
 }
