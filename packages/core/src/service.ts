@@ -1,6 +1,7 @@
 /** The pieces every service process shares: the Fastify instance, the standard plugins, and running it alone. */
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify';
 import { authPlugin } from './auth.js';
+import { clientErrorHandler } from './client-errors.js';
 import { allowGetBodies, bodiesPlugin } from './bodies.js';
 import { type Config, ConfigError, loadConfig, trustHops, trustProxyOf } from './config.js';
 import { type ServiceContext, closeContext, openContext } from './context.js';
@@ -31,6 +32,7 @@ export function createApp(config: Config, options: FastifyServerOptions = {}): F
     // definition write is a replicated, refreshed request and the first start creates every index, well past
     // Fastify's 10 s default on a small machine.
     pluginTimeout: config.store === 'sqlite' ? 10_000 : 120_000,
+    clientErrorHandler,
     ...options,
   });
   allowGetBodies(app);
